@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Builds the local control plane's binaries from Go modules and caches them under
+# $HOME/.cache/lws-deno/bin/<versions>/. A second run with the same versions does nothing.
+# Prints the bin directory on the last line of stdout.
+set -euo pipefail
+
+K8S_VERSION="${K8S_VERSION:-v1.37.2}"
+ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
+KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
+
+cache="${LWS_CACHE_DIR:-$HOME/.cache/lws-deno}"
+bin="$cache/bin/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION"
+work="$cache/build"
+want=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd etcdctl kwok kwokctl)
+
+log() { printf '[cluster:build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+missing=()
+for b in "${want[@]}"; do [ -x "$bin/$b" ] || missing+=("$b"); done
+if [ ${#missing[@]} -eq 0 ]; then
+  log "cached: $bin"
+  echo "$bin"
+  exit 0
+fi
+log "building into $bin (missing: ${missing[*]}); a cold build takes many minutes on 2 cores"
+command -v go >/dev/null || { log "Go is required to build the control plane (not found on PATH)"; exit 1; }
+mkdir -p "$bin" "$work"
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false
+
+# Keep printing while a long step runs, so a 15-minute build does not look like a hang.
+heartbeat() {
+  local what="$1" start=$SECONDS
+  while sleep 30; do log "still building $what ($((SECONDS - start))s)"; done
+}
+run_step() {
+  local what="$1"; shift
+  heartbeat "$what" & local hb=$!
+  local rc=0
+  "$@" || rc=$?
+  kill "$hb" 2>/dev/null; wait "$hb" 2>/dev/null || true
+  return $rc
+}
+
+# --- Kubernetes: a tool module of our own that maps every staging module to its published version.
+need_k8s=0
+for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do [ -x "$bin/$b" ] || need_k8s=1; done
+if [ $need_k8s = 1 ]; then
+  kdir="$work/k8s-$K8S_VERSION"
+  mkdir -p "$kdir"
+  staging_version="v0.${K8S_VERSION#v1.}"
+  gomod_path=$(cd "$kdir" && go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  {
+    echo "module lwsdeno.local/k8stools"
+    echo
+    echo "go 1.26.0"
+    echo
+    echo "require k8s.io/kubernetes $K8S_VERSION"
+    echo
+    echo "replace ("
+    grep -E '^\s*k8s\.io/[^ ]+ => \./staging/' "$gomod_path" | awk -v v="$staging_version" '{print "\t" $1 " => " $1 " " v}'
+    echo ")"
+  } > "$kdir/go.mod"
+  cat > "$kdir/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
+GO
+  log "resolving Kubernetes $K8S_VERSION modules"
+  (cd "$kdir" && run_step "go mod tidy (kubernetes)" go mod tidy -e >&2)
+  minor="${K8S_VERSION#v1.}"; minor="${minor%%.*}"
+  ld=""
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld="$ld -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+  done
+  log "compiling kube-apiserver, kube-controller-manager, kube-scheduler, kubectl"
+  (cd "$kdir" && run_step "kubernetes binaries" go build -trimpath -ldflags "-s -w $ld" -o "$bin/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl >&2)
+fi
+
+# --- etcd: a separate tool module, so its dependency pins do not mix with Kubernetes'.
+if [ ! -x "$bin/etcd" ] || [ ! -x "$bin/etcdctl" ]; then
+  edir="$work/etcd-$ETCD_VERSION"
+  mkdir -p "$edir"
+  cat > "$edir/go.mod" <<GOMOD
+module lwsdeno.local/etcdtools
+
+go 1.26.0
+
+require (
+	go.etcd.io/etcd/server/v3 $ETCD_VERSION
+	go.etcd.io/etcd/etcdctl/v3 $ETCD_VERSION
+)
+GOMOD
+  cat > "$edir/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "go.etcd.io/etcd/etcdctl/v3"
+	_ "go.etcd.io/etcd/server/v3"
+)
+GO
+  log "resolving etcd $ETCD_VERSION modules"
+  (cd "$edir" && run_step "go mod tidy (etcd)" go mod tidy -e >&2)
+  log "compiling etcd and etcdctl"
+  (cd "$edir" && run_step "etcd" go build -trimpath -ldflags "-s -w" -o "$bin/etcd" go.etcd.io/etcd/server/v3 >&2)
+  (cd "$edir" && run_step "etcdctl" go build -trimpath -ldflags "-s -w" -o "$bin/etcdctl" go.etcd.io/etcd/etcdctl/v3 >&2)
+fi
+
+# --- KWOK has no replace directives: go install works as is.
+if [ ! -x "$bin/kwok" ] || [ ! -x "$bin/kwokctl" ]; then
+  log "compiling kwok and kwokctl $KWOK_VERSION"
+  run_step "kwok" env GOBIN="$bin" go install -trimpath -ldflags "-s -w" \
+    "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION" >&2
+fi
+
+for b in "${want[@]}"; do [ -x "$bin/$b" ] || { log "build finished but $b is missing"; exit 1; }; done
+log "done: $bin"
+echo "$bin"
