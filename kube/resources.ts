@@ -27,6 +27,14 @@ export const SERVICES: ResourceType = {
 export const NODES: ResourceType = { group: "", version: "v1", kind: "Node", plural: "nodes", namespaced: false };
 /** core/v1 Secret. */
 export const SECRETS: ResourceType = { group: "", version: "v1", kind: "Secret", plural: "secrets", namespaced: true };
+/** core/v1 ConfigMap. */
+export const CONFIG_MAPS: ResourceType = {
+  group: "",
+  version: "v1",
+  kind: "ConfigMap",
+  plural: "configmaps",
+  namespaced: true,
+};
 /** core/v1 Namespace. */
 export const NAMESPACES: ResourceType = {
   group: "",
