@@ -183,12 +183,19 @@ export class Watcher<T extends KubeObject> {
           case "InitListed": {
             const abort = new AbortController();
             const timeoutSeconds = this.#options.timeoutSeconds ?? 290;
-            const stream = this.#lw.watch({
-              ...selectors,
-              resourceVersion: state.resourceVersion,
-              allowWatchBookmarks: true,
-              timeoutSeconds,
-            }, AbortSignal.any([signal, abort.signal]))[Symbol.asyncIterator]();
+            let stream: AsyncIterator<RawWatchEvent<T>>;
+            try {
+              stream = this.#lw.watch({
+                ...selectors,
+                resourceVersion: state.resourceVersion,
+                allowWatchBookmarks: true,
+                timeoutSeconds,
+              }, AbortSignal.any([signal, abort.signal]))[Symbol.asyncIterator]();
+            } catch (err) {
+              // The contract says watch() fails through its iterator; be safe if an implementation throws early.
+              if (!(await retryLater(err, "watch"))) return;
+              break;
+            }
             const watching: Watching<T> = {
               kind: "Watching",
               resourceVersion: state.resourceVersion,

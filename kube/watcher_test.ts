@@ -259,6 +259,23 @@ Deno.test("Watcher.events() backs off and re-watches on a non-410 ERROR event", 
   await run.stop();
 });
 
+Deno.test("Watcher.events() backs off when watch() throws before returning a stream", async () => {
+  const lw = new ScriptedListWatch([page([], "10")], [["hang"]]);
+  let throws = 1;
+  const watch = lw.watch.bind(lw);
+  lw.watch = (options, signal) => {
+    if (throws-- > 0) throw new TypeError("bad URL");
+    return watch(options, signal);
+  };
+  const run = start(lw);
+  await flush();
+  assert.deepEqual(backoffs(run.clock), [800]);
+  await run.clock.advance(800);
+  assert.deepEqual(lw.watchCalls.map((c) => c.resourceVersion), ["10"]);
+  assert.equal(run.watcher.health().errors, 1);
+  await run.stop();
+});
+
 Deno.test("Watcher.events() retries a failed page with the same continue token", async () => {
   const lw = new ScriptedListWatch([
     page([obj("a", "3")], "10", "tok1"),
