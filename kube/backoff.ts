@@ -76,7 +76,12 @@ export class Backoff {
   #attempt = 0;
   #lastFailureAt: number | undefined;
 
-  /** @param clock tells the time for the stable-period reset */
+  /**
+   * Creates a backoff with no failures recorded.
+   *
+   * @param clock tells the time for the stable-period reset
+   * @param options delays, growth, jitter, stable period, random source
+   */
   constructor(clock: Clock, options: BackoffOptions = {}) {
     this.#clock = clock;
     this.#options = { ...WATCHER_BACKOFF, ...withoutUndefined(options) };

@@ -45,8 +45,11 @@ export interface CacheStoreOptions<T> extends CacheScope {
 export interface ReflectorHealth extends WatcherHealth {
   /** `group/version/plural`. */
   resource: string;
+  /** The reflector's namespace, or undefined for all namespaces. */
   namespace: string | undefined;
+  /** The reflector's label selector, if any. */
   labelSelector: string | undefined;
+  /** Whether the first list has completed. */
   synced: boolean;
   /** Objects cached now. */
   objects: number;
@@ -54,6 +57,7 @@ export interface ReflectorHealth extends WatcherHealth {
 
 /** Options of an {@linkcode InformerCache}. */
 export interface InformerCacheOptions {
+  /** Time source of every watcher; default the real clock. */
   clock?: Clock;
   /** Passed to every watcher (page size, watch timeout, backoff). */
   watcher?: Pick<WatcherOptions, "pageSize" | "timeoutSeconds" | "backoff">;
@@ -103,7 +107,12 @@ export class InformerCache {
   readonly #reflectors = new Map<string, Reflector>();
   #signal: AbortSignal | undefined;
 
-  /** @param source the list/watch calls, typically the HTTP client */
+  /**
+   * Creates an empty cache; reflectors appear with {@linkcode InformerCache.store} calls.
+   *
+   * @param source the list/watch calls, typically the HTTP client
+   * @param options clock, watcher tuning, freezing
+   */
   constructor(source: ListWatchSource, options: InformerCacheOptions = {}) {
     this.#source = source;
     this.#options = options;

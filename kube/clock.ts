@@ -7,6 +7,7 @@
 
 /** A scheduled callback; `cancel()` is idempotent and safe after the timer fired. */
 export interface Timer {
+  /** Stops the timer from firing; idempotent. */
   cancel(): void;
 }
 
@@ -81,7 +82,11 @@ export class ManualClock implements Clock {
   #timers: ManualTimer[] = [];
   #waiters: { count: number; resolve: () => void }[] = [];
 
-  /** @param start the initial `now()`, in milliseconds since the epoch. */
+  /**
+   * Creates a stopped clock.
+   *
+   * @param start the initial `now()`, in milliseconds since the epoch
+   */
   constructor(start = 1_700_000_000_000) {
     this.#now = start;
   }

@@ -18,7 +18,9 @@ const log = getLogger(["lws", "kube", "controller"]);
 
 /** Names one object of the primary resource (`namespace` is `""` when cluster-scoped). */
 export interface ObjectKey {
+  /** Namespace, `""` for cluster-scoped objects. */
   namespace: string;
+  /** Object name. */
   name: string;
 }
 
@@ -49,7 +51,12 @@ export type Reconcile<Ctx> = (key: ObjectKey, ctx: Ctx, info: ReconcileInfo) => 
  * level and not retried; the key runs again on the next change or resync.
  */
 export class TerminalError extends Error {
-  /** @param message what is wrong, in sentence case, with the offending value */
+  /**
+   * Creates a terminal error.
+   *
+   * @param message what is wrong, in sentence case, with the offending value
+   * @param options the `cause`, if any
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "TerminalError";
@@ -79,6 +86,7 @@ export interface ControllerOptions {
   shutdownTimeoutMs?: number;
   /** Per-key retry delays after errors; default {@linkcode KEY_BACKOFF}. */
   backoff?: ExponentialOptions;
+  /** Time source of the queue, resync and durations; default the real clock. */
   clock?: Clock;
   /** Metrics callbacks of the work queue, plus one per finished reconcile. */
   hooks?: SchedulerHooks & { onReconcile?(result: ReconcileResult, durationMs: number): void };
@@ -111,7 +119,12 @@ export class Controller<Ctx> {
   #scheduler: Scheduler | undefined;
   #reconciles: Record<ReconcileResult, number> = { success: 0, requeue: 0, error: 0, terminal: 0 };
 
-  /** @param cache the shared cache every source's store comes from */
+  /**
+   * Creates a controller; declare its sources with `for()`, `owns()`, `watches()`, then `run()` it.
+   *
+   * @param cache the shared cache every source's store comes from
+   * @param options name, concurrency, resync period, shutdown timeout, backoff, clock, hooks
+   */
   constructor(cache: InformerCache, options: ControllerOptions) {
     this.#cache = cache;
     this.#options = options;

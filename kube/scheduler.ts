@@ -37,11 +37,13 @@ export interface SchedulerHooks {
 export interface SchedulerOptions {
   /** Keys processed at the same time at most; default 1. */
   concurrency?: number;
+  /** Time source for due times, backoff and the shutdown deadline; default the real clock. */
   clock?: Clock;
   /** Per-key retry delays after failures; default 5 ms doubling to 1000 s (controller-runtime's). */
   backoff?: ExponentialOptions;
   /** How long a graceful stop waits for running workers; default 30 s. */
   shutdownTimeoutMs?: number;
+  /** Metrics callbacks. */
   hooks?: SchedulerHooks;
   /** Names the queue in logs. */
   name?: string;
@@ -106,7 +108,12 @@ export class Scheduler {
   #stats = { adds: 0, processed: 0, failures: 0, retries: 0 };
   readonly #workAbort = new AbortController();
 
-  /** @param worker processes one key */
+  /**
+   * Creates an empty queue; keys may be enqueued before `run()`.
+   *
+   * @param worker processes one key
+   * @param options concurrency, clock, per-key backoff, shutdown timeout, hooks
+   */
   constructor(worker: Worker, options: SchedulerOptions = {}) {
     this.#worker = worker;
     this.#clock = options.clock ?? realClock;

@@ -29,7 +29,9 @@ export type Indexer<T> = (object: T) => readonly string[];
 
 /** A change the store applied, as told to subscribers. For `delete`, `object` is the last state known. */
 export interface StoreChange<T> {
+  /** `apply`: added or changed; `delete`: gone. */
   type: "apply" | "delete";
+  /** The object as cached now (`apply`) or as last known (`delete`); must not be mutated. */
   object: T;
 }
 
@@ -132,6 +134,11 @@ export class StoreWriter<T extends KubeObject> {
   /** The read-only handle (the writer's methods are not reachable from it). */
   readonly store: Store<T>;
 
+  /**
+   * Creates an empty, unsynced store.
+   *
+   * @param options extra indexers, freezing, log name
+   */
   constructor(options: StoreOptions<T> = {}) {
     this.#indexers = new Map(Object.entries({ ...builtinIndexers<T>(), ...options.indexers }));
     this.#freeze = options.freeze ?? true;

@@ -33,6 +33,7 @@ export type WatcherStateName = "Empty" | "InitPage" | "InitListed" | "Watching";
 
 /** Counters for metrics and `/readyz`; a snapshot, never updated after it is returned. */
 export interface WatcherHealth {
+  /** The state the machine is in (or stopped in). */
   state: WatcherStateName;
   /** Last resourceVersion seen (list, event or bookmark); opaque. */
   resourceVersion: string | undefined;
@@ -52,12 +53,15 @@ export interface WatcherHealth {
 export interface WatcherOptions {
   /** Namespace to list and watch; omitted watches every namespace. */
   namespace?: string;
+  /** Label selector of every list and watch call. */
   labelSelector?: string;
+  /** Field selector of every list and watch call. */
   fieldSelector?: string;
   /** Page size of the list (`limit`); default 500. */
   pageSize?: number;
   /** Server-side watch timeout (`timeoutSeconds`); default 290 s, after which the watcher re-watches. */
   timeoutSeconds?: number;
+  /** Time source for backoff sleeps, the watchdog and health timestamps; default the real clock. */
   clock?: Clock;
   /** Retry policy for failures other than 410; default {@linkcode WATCHER_BACKOFF}. */
   backoff?: BackoffOptions;
@@ -106,7 +110,12 @@ export class Watcher<T extends KubeObject> {
     lastError: undefined,
   };
 
-  /** @param lw the list/watch calls, typically `client.listWatch(type, namespace)` */
+  /**
+   * Creates a watcher; nothing happens until {@linkcode Watcher.events} is iterated.
+   *
+   * @param lw the list/watch calls, typically `client.listWatch(type, { namespace })`
+   * @param options selectors, page size, watch timeout, clock and backoff
+   */
   constructor(lw: ListWatch<T>, options: WatcherOptions = {}) {
     this.#lw = lw;
     this.#options = options;
