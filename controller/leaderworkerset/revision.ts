@@ -176,6 +176,19 @@ export function buildControllerRevision(
 }
 
 /**
+ * The JSON request body for creating a built revision, with `data` spliced in as the exact canonical bytes (a
+ * generic serializer would reorder the keys and change the bytes the hash was computed over).
+ *
+ * @param built What {@link buildControllerRevision} returned.
+ * @returns The body text; `JSON.parse` of it equals `built.revision`.
+ */
+export function controllerRevisionBody(built: BuiltRevision): string {
+  const { data: _data, ...rest } = built.revision;
+  const head = JSON.stringify(rest);
+  return `${head.slice(0, -1)}${head === "{}" ? "" : ","}"data":${built.data}}`;
+}
+
+/**
  * The `revision` number for a new ControllerRevision: one more than the highest existing one, or 1.
  *
  * @param revisions The existing revisions of the LWS (see {@link revisionsOf}).

@@ -5,6 +5,7 @@ import {
   applyRevision,
   buildControllerRevision,
   buildRevisionPatch,
+  controllerRevisionBody,
   fnv1Hash32,
   hashRevisionData,
   isTemplateUnchanged,
@@ -105,6 +106,16 @@ Deno.test("buildControllerRevision() builds the §5.4.5 object and returns the e
     revision: 3,
   });
   assert.equal(revisionKey(built.revision), "7bdcf6cbd6");
+});
+
+Deno.test("controllerRevisionBody() splices the canonical bytes verbatim", () => {
+  const lws = sample();
+  lws.spec.leaderWorkerTemplate.workerTemplate.metadata = { annotations: { b: "<&>", a: "😀", "\ue000": "x" } };
+  const built = buildControllerRevision(lws, { revisionNumber: 2 });
+  const body = controllerRevisionBody(built);
+  assert.ok(body.includes(`"data":${built.data}`));
+  assert.deepEqual(JSON.parse(body), built.revision);
+  assert.notEqual(JSON.stringify(built.revision.data), built.data, "a generic serializer would change the bytes");
 });
 
 Deno.test("buildControllerRevision() uses a legacy key for the label but the hash in the name", () => {
