@@ -95,10 +95,11 @@ Deno.test("add() and cmp() are exact and follow Go's format rules", () => {
 
 interface GoldenQuantities {
   quantities: { in: string; out?: string; error?: string }[];
+  quantityJSON: { in: string; out?: string; error?: string }[];
   quantitySums: { a: string; b: string; sum: string; cmp: number }[];
 }
 
-Deno.test("canonicalQuantity(), add() and cmp() match every Go vector in tests/oracle/golden.json", () => {
+Deno.test("canonicalQuantity(), parseQuantityJSON(), add() and cmp() match every Go vector in tests/oracle/golden.json", () => {
   const golden: GoldenQuantities = JSON.parse(
     Deno.readTextFileSync(new URL("../tests/oracle/golden.json", import.meta.url)),
   );
@@ -113,6 +114,23 @@ Deno.test("canonicalQuantity(), add() and cmp() match every Go vector in tests/o
     }
     if (v.error !== undefined ? out !== undefined : out !== v.out) {
       mismatches.push(`${JSON.stringify(v.in)}: Go ${v.out ?? "error"}, ours ${out ?? "error"}`);
+    }
+  }
+  for (const v of golden.quantityJSON) {
+    // What Quantity.UnmarshalJSON does with a value the API server wrote: null is zero, a number is its Go text
+    // (String() matches Go's float64 text for these vectors), anything else but a string is an error.
+    const value: unknown = JSON.parse(v.in);
+    let out: string | undefined;
+    try {
+      if (value === null) out = JSON.stringify(quantityToString(parseQuantity("0")));
+      else if (typeof value === "string" || typeof value === "number") {
+        out = JSON.stringify(quantityToString(parseQuantityJSON(String(value))));
+      }
+    } catch {
+      out = undefined;
+    }
+    if (v.error !== undefined ? out !== undefined : out !== v.out) {
+      mismatches.push(`JSON ${v.in}: Go ${v.out ?? "error"}, ours ${out ?? "error"}`);
     }
   }
   for (const v of golden.quantitySums) {
