@@ -272,6 +272,28 @@ clusterTest("client: a watch sees ADDED, MODIFIED and DELETED and ends on abort"
   );
 });
 
+clusterTest(
+  "client: a watch ends by itself when the server closes it (timeoutSeconds)",
+  async ({ cluster, namespace }) => {
+    using client = await clientFor(cluster);
+    const started = performance.now();
+    const events: string[] = [];
+    for await (
+      const event of client.watch<ConfigMap>(CONFIG_MAPS, {
+        namespace,
+        timeoutSeconds: 1,
+        signal: new AbortController().signal,
+      })
+    ) {
+      events.push(event.type);
+    }
+    const elapsed = performance.now() - started;
+    // Without a resourceVersion the server first sends the current objects as ADDED (kube-root-ca.crt, maybe).
+    assert.ok(events.every((e) => e === "ADDED"), events.join());
+    assert.ok(elapsed >= 900 && elapsed < 10_000, `ended after ${elapsed.toFixed(0)} ms`);
+  },
+);
+
 clusterTest("client: listAll follows continue tokens with a small limit", async ({ cluster, namespace }) => {
   const calls: string[] = [];
   using client = await clientFor(cluster, { onRequest: (i) => calls.push(`${i.verb} ${i.resource} ${i.code}`) });
