@@ -138,15 +138,14 @@ export function retentionPolicy(
  * apply configuration's `WithLabels` / `WithAnnotations`.
  *
  * @param template The user's pod template.
- * @param labels Labels to add.
- * @param annotations Annotations to add.
+ * @param additions Labels and annotations to add.
  * @returns A new pod template.
  */
 export function templateWith(
   template: PodTemplateSpec,
-  labels: Record<string, string>,
-  annotations: Record<string, string>,
+  additions: { labels: Record<string, string>; annotations: Record<string, string> },
 ): PodTemplateSpec {
+  const { labels, annotations } = additions;
   const copy = structuredClone(template);
   const metadata = copy.metadata ?? {};
   metadata.labels = { ...metadata.labels, ...labels };
@@ -201,11 +200,10 @@ export function desiredLeaderStatefulSet(lws: LeaderWorkerSet, options: LeaderSt
   if (lws.spec.networkConfig?.subdomainPolicy === "UniquePerReplica") {
     podAnnotations[ANNOTATION_SUBDOMAIN_POLICY] = "UniquePerReplica";
   }
-  const template = templateWith(
-    lwt.leaderTemplate ?? lwt.workerTemplate,
-    { [LABEL_WORKER_INDEX]: "0", [LABEL_NAME]: name, [LABEL_TEMPLATE_REVISION_HASH]: options.revisionKey },
-    podAnnotations,
-  );
+  const template = templateWith(lwt.leaderTemplate ?? lwt.workerTemplate, {
+    labels: { [LABEL_WORKER_INDEX]: "0", [LABEL_NAME]: name, [LABEL_TEMPLATE_REVISION_HASH]: options.revisionKey },
+    annotations: podAnnotations,
+  });
 
   const sts: StatefulSet = {
     apiVersion: "apps/v1",
