@@ -65,7 +65,6 @@ const TYPES = new Set(["object", "array", "string", "integer", "number", "boolea
 /** Keys copied unchanged onto the structural node. */
 const COPIED = new Set([
   "format",
-  "enum",
   "minimum",
   "maximum",
   "minLength",
@@ -83,6 +82,10 @@ const COPIED = new Set([
  */
 const DROPPED = new Set([
   "description",
+  // controller-gen ignores core types' `+enum` markers, so upstream's CRD has no enums inside embedded templates.
+  // The API server serves them (the file in the Go module cache has none): dropping them also makes both inputs
+  // generate the same CRD.
+  "enum",
   "x-kubernetes-patch-merge-key",
   "x-kubernetes-patch-strategy",
   "x-kubernetes-unions",
@@ -127,7 +130,7 @@ export function quantitySchema(): StructuralSchema {
  *   `grpc.service: ""`, …). The zero-value defaults openapi-gen adds on its own are dropped, as controller-gen never
  *   emits them: `{}` on struct-typed fields, and the type's zero value on a field its parent lists as `required`
  *   (otherwise `containers[].name` would default to `""` and satisfy `required`) or on list items and map values.
- * - Descriptions and strategic-merge-patch hints are dropped.
+ * - Descriptions, `enum`s (controller-gen ignores core `+enum` markers) and strategic-merge-patch hints are dropped.
  *
  * @param doc The OpenAPI v3 document (e.g. the API server's `/openapi/v3/api/v1`).
  * @param name A key of `components.schemas`, e.g. {@link POD_TEMPLATE_SPEC}.
