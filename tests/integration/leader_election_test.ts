@@ -174,6 +174,14 @@ clusterTest(
         assert.equal(lease.spec?.leaseTransitions, 2);
         assert.equal(lease.spec?.leaseDurationSeconds, 15);
       });
+    } catch (err) {
+      // Say what each process printed, so a failure can be diagnosed from the test log alone.
+      for (const c of contenders) c.kill("SIGTERM");
+      for (const c of contenders) {
+        const { status, stderr } = await c.done();
+        console.error(`${c.identity} exited ${status.code}: ${JSON.stringify(c.events)}\n${stderr}`);
+      }
+      throw err;
     } finally {
       for (const c of contenders) c.kill("SIGTERM");
       for (const c of contenders) await c.done();
