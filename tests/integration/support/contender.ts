@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { configure, defaultTextFormatter } from "@logtape/logtape";
 import { buildUserAgent, createClient } from "../../../kube/client.ts";
 import { loadKubeConfig } from "../../../kube/kubeconfig.ts";
 import { clientLeaseClient, createLeaderElector } from "../../../kube/leader_election.ts";
@@ -18,6 +19,15 @@ if (!kubeconfig || !namespace || !identity) {
   console.error("Usage: contender.ts <kubeconfig> <namespace> <identity>");
   Deno.exit(2);
 }
+
+// The elector's own log goes to stderr, which the test prints when it fails.
+await configure({
+  sinks: { stderr: (record) => console.error(defaultTextFormatter(record).trimEnd()) },
+  loggers: [
+    { category: ["lws"], lowestLevel: "debug", sinks: ["stderr"] },
+    { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
+  ],
+});
 
 const say = (event: string, extra: Record<string, unknown> = {}) =>
   console.log(JSON.stringify({ event, identity, at: Date.now(), ...extra }));
