@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs Deno and the control-plane binaries (cached under
-# $HOME/.cache/lws-deno), starts a local control plane, runs every test against it, and stops what it started.
+# $HOME/.cache/lws-deno), runs the static checks, starts a local control plane of its own (in .cluster/test-run,
+# so a developer's `deno task cluster:up` cluster is neither used nor touched), runs every test against it, and
+# stops what it started — also on failure or Ctrl-C. Extra arguments go to `deno test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deno="$(bash scripts/ensure-deno.sh)"
 export PATH="$(dirname "$deno"):$PATH"
 bash tests/cluster/build.sh >/dev/null
 deno install --frozen >/dev/null
-started=0
-cleanup() { if [ $started = 1 ]; then deno task cluster:down || true; fi; }
-trap cleanup EXIT
-deno task cluster:up
-started=1
 deno fmt --check
 deno lint
 deno check
+
+export LWS_CLUSTER_DIR="$PWD/.cluster/test-run"
+unset LWS_TEST_KUBECONFIG
+# Registered before the cluster starts, so a failing or interrupted `cluster:up` is cleaned up too. `cluster:down`
+# only stops the PIDs recorded in $LWS_CLUSTER_DIR/state.json and does nothing when there are none.
+cleanup() { deno task cluster:down || true; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+deno task cluster:up
 deno task test "$@"
