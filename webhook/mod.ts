@@ -118,6 +118,13 @@ export interface RunningWebhook {
   readonly published: Promise<void>;
   /** Resolves when everything has stopped after `signal` aborted. */
   readonly finished: Promise<void>;
+  /**
+   * Rotates self-managed certificates now (`serving`: a new serving certificate; `all`: a new CA too, published
+   * next to the old one before it is used).
+   *
+   * @throws {Error} In directory mode (cert-manager owns the certificate).
+   */
+  rotateCertificates(what: "serving" | "all"): void;
 }
 
 /**
@@ -239,5 +246,11 @@ export async function startWebhook(options: StartWebhookOptions): Promise<Runnin
     },
     published,
     finished,
+    rotateCertificates(what) {
+      if (!(source instanceof SelfManagedCertificates)) {
+        throw new Error("Cannot rotate certificates: they are read from a directory (cert-manager mode)");
+      }
+      source.rotate(what);
+    },
   };
 }
