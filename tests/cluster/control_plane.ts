@@ -248,6 +248,9 @@ export async function startControlPlane(options: StartOptions, state: ClusterSta
         `--cluster-signing-cert-file=${ca.cert}`,
         `--cluster-signing-key-file=${ca.key}`,
         `--service-cluster-ip-range=${SERVICE_CIDR}`,
+        // There are no kubelets or CSI drivers: the in-tree hostPath provisioner (testing only) lets volume claim
+        // templates bind, through the default StorageClass `standard` created below.
+        "--enable-hostpath-provisioner=true",
         ...(cm.kubeApiQps !== undefined ? [`--kube-api-qps=${cm.kubeApiQps}`] : []),
         ...(cm.kubeApiBurst !== undefined ? [`--kube-api-burst=${cm.kubeApiBurst}`] : []),
         ...(cm.concurrentStatefulSetSyncs !== undefined
@@ -284,6 +287,7 @@ export async function startControlPlane(options: StartOptions, state: ClusterSta
     }, kwok),
     createNodes(state, nodeManifests(options.topology)).then(() => log(`${options.topology.count} fake nodes created`)),
     installCrds(state, options.crdsDir, log),
+    installStorageClass(state).then(() => log("default StorageClass standard (hostPath provisioner) created")),
   ]);
   log("controller-manager, scheduler and kwok healthy");
 
@@ -347,6 +351,44 @@ export async function createNodes(state: ClusterState, nodes: Node[]): Promise<v
       }
     }
   }));
+}
+
+/** Name of the default StorageClass of the local control plane. */
+export const STORAGE_CLASS_NAME = "standard";
+
+/**
+ * Creates the default StorageClass `standard`, served by kube-controller-manager's hostPath provisioner, so
+ * PersistentVolumeClaims (LWS volume claim templates) bind without a CSI driver.
+ *
+ * @param state the cluster
+ * @throws when the API server refuses it
+ */
+export async function installStorageClass(state: ClusterState): Promise<void> {
+  const credentials = await adminCredentials(state);
+  const storageClass = {
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: {
+      name: STORAGE_CLASS_NAME,
+      annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+    },
+    provisioner: "kubernetes.io/host-path",
+    reclaimPolicy: "Delete",
+    volumeBindingMode: "Immediate",
+  };
+  const url = `${state.server}/apis/storage.k8s.io/v1/storageclasses/${STORAGE_CLASS_NAME}` +
+    "?fieldManager=lws-test-cluster&force=true";
+  const response = await request(url, credentials, {
+    method: "PATCH",
+    body: JSON.stringify(storageClass),
+    contentType: "application/apply-patch+yaml",
+    timeoutMs: 30_000,
+  });
+  if (response.status !== 200 && response.status !== 201) {
+    throw new Error(
+      `Cannot create StorageClass ${STORAGE_CLASS_NAME}: ${response.status} ${response.body.slice(0, 500)}`,
+    );
+  }
 }
 
 /**

@@ -364,8 +364,9 @@ export function clusterTest(
     ignore: options.ignore,
     only: options.only,
     async fn(t) {
-      const cluster = await requireCluster();
+      // Lock first: while an exclusive test has the API server down, requireCluster() would fail.
       await using _lock = await testLock(options.exclusive ?? false);
+      const cluster = await requireCluster();
       try {
         await using namespace = await cluster.freshNamespace(options.namespacePrefix ?? name.slice(0, 30));
         await fn({ t, cluster, namespace: namespace.name });

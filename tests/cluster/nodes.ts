@@ -32,9 +32,11 @@ export interface NodeTopology {
   cpu: string;
   memory: string;
   pods: number;
+  /** `google.com/tpu` capacity of every node (TPU samples and tests request it); 0 leaves the resource out. */
+  tpus: number;
 }
 
-/** 8 nodes over 2 zones, 4 racks and 2 node pools; 32 CPUs, 256 GiB and 110 pods each. */
+/** 8 nodes over 2 zones, 4 racks and 2 node pools; 32 CPUs, 256 GiB, 110 pods and 8 TPUs each. */
 export const DEFAULT_TOPOLOGY: NodeTopology = {
   count: 8,
   zones: 2,
@@ -43,6 +45,7 @@ export const DEFAULT_TOPOLOGY: NodeTopology = {
   cpu: "32",
   memory: "256Gi",
   pods: 110,
+  tpus: 8,
 };
 
 function zoneName(index: number): string {
@@ -99,7 +102,12 @@ export function nodeManifests(topology: NodeTopology, options: { from?: number }
   const nodes: Node[] = [];
   for (let index = options.from ?? 0; index < topology.count; index++) {
     const { name, labels } = nodeLabels(index, topology);
-    const resources = { cpu: topology.cpu, memory: topology.memory, pods: String(topology.pods) };
+    const resources: Record<string, string> = {
+      cpu: topology.cpu,
+      memory: topology.memory,
+      pods: String(topology.pods),
+    };
+    if (topology.tpus > 0) resources["google.com/tpu"] = String(topology.tpus);
     nodes.push({
       apiVersion: "v1",
       kind: "Node",

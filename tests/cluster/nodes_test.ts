@@ -32,6 +32,7 @@ Deno.test("nodeManifests() builds fake nodes with allocatable resources, from an
   ]);
   assert.equal(nodes[3]?.metadata?.labels?.[TOPOLOGY_LABELS.zone], "zone-ab");
   assert.equal(nodes[0]?.metadata?.annotations?.["kwok.x-k8s.io/node"], "fake");
-  assert.deepEqual(nodes[0]?.status?.allocatable, { cpu: "32", memory: "256Gi", pods: "250" });
+  assert.deepEqual(nodes[0]?.status?.allocatable, { cpu: "32", memory: "256Gi", pods: "250", "google.com/tpu": "8" });
+  assert.equal(nodeManifests({ ...DEFAULT_TOPOLOGY, tpus: 0 })[0]?.status?.allocatable?.["google.com/tpu"], undefined);
   assert.throws(() => nodeManifests({ ...DEFAULT_TOPOLOGY, zones: 0 }), /zones must be a positive integer, got 0/);
 });

@@ -22,6 +22,7 @@ Options (defaults in brackets):
   --racks N               values of example.com/rack [${DEFAULT_TOPOLOGY.racks}]
   --node-pools N          values of cloud.google.com/gke-nodepool [${DEFAULT_TOPOLOGY.nodePools}]
   --pods-per-node N       status.allocatable.pods [${DEFAULT_TOPOLOGY.pods}]
+  --tpus-per-node N       status.allocatable google.com/tpu, 0 for none [${DEFAULT_TOPOLOGY.tpus}]
   --cpu Q, --memory Q     status.allocatable cpu/memory per node [${DEFAULT_TOPOLOGY.cpu}, ${DEFAULT_TOPOLOGY.memory}]
   --kcm-qps N, --kcm-burst N, --statefulset-syncs N
                           kube-controller-manager --kube-api-qps/--kube-api-burst/--concurrent-statefulset-syncs
@@ -90,6 +91,7 @@ async function main(): Promise<number> {
       racks: { type: "string" },
       "node-pools": { type: "string" },
       "pods-per-node": { type: "string" },
+      "tpus-per-node": { type: "string" },
       cpu: { type: "string" },
       memory: { type: "string" },
       "kcm-qps": { type: "string" },
@@ -110,6 +112,9 @@ async function main(): Promise<number> {
     racks: positive("racks", values.racks, DEFAULT_TOPOLOGY.racks),
     nodePools: positive("node-pools", values["node-pools"], DEFAULT_TOPOLOGY.nodePools),
     pods: positive("pods-per-node", values["pods-per-node"], DEFAULT_TOPOLOGY.pods),
+    tpus: values["tpus-per-node"] === "0"
+      ? 0
+      : positive("tpus-per-node", values["tpus-per-node"], DEFAULT_TOPOLOGY.tpus),
     cpu: values.cpu ?? DEFAULT_TOPOLOGY.cpu,
     memory: values.memory ?? DEFAULT_TOPOLOGY.memory,
   };
