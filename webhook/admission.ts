@@ -23,15 +23,21 @@ export type Operation = "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
 
 /** A group/version/kind as the AdmissionRequest carries it. */
 export interface GroupVersionKind {
+  /** API group (`""` for core). */
   group: string;
+  /** API version. */
   version: string;
+  /** Kind. */
   kind: string;
 }
 
 /** A group/version/resource as the AdmissionRequest carries it. */
 export interface GroupVersionResource {
+  /** API group (`""` for core). */
   group: string;
+  /** API version. */
   version: string;
+  /** Resource (plural). */
   resource: string;
 }
 

@@ -68,6 +68,7 @@ export interface CertificateSource {
 
 /** A stored bundle and the version to write it back conditionally. */
 export interface StoredBundle {
+  /** What is stored (fields may be missing or garbage); undefined when nothing is. */
   bundle: Partial<CertificateBundle> | undefined;
   /** Opaque version (resourceVersion) for a conditional save. */
   version?: string;
@@ -316,7 +317,11 @@ export class SelfManagedCertificates implements CertificateSource {
   #published: string | undefined;
   #forced: "serving" | "all" | undefined;
 
-  /** @param options store, publisher, identity, clock, intervals */
+  /**
+   * Creates the manager; nothing happens until `waitReady()` or `run()`.
+   *
+   * @param options store, publisher, identity, clock, intervals
+   */
   constructor(options: SelfManagedOptions) {
     this.#options = options;
     this.#clock = options.clock ?? realClock;
@@ -455,8 +460,11 @@ export class SelfManagedCertificates implements CertificateSource {
 
 /** An object whose changes should trigger a certificate check. */
 export interface WatchedObject {
+  /** Its kind. */
   type: ResourceType;
+  /** Its name. */
   name: string;
+  /** Its namespace (namespaced kinds). */
   namespace?: string;
 }
 
@@ -510,7 +518,11 @@ export class DirectoryCertificates implements CertificateSource {
   readonly #alarm = new Alarm();
   #serving: KeyPairPem | undefined;
 
-  /** @param options directory, clock, polling */
+  /**
+   * Creates the source; nothing is read until `waitReady()`, `reload()` or `run()`.
+   *
+   * @param options directory, clock, polling
+   */
   constructor(options: DirectoryOptions) {
     this.#options = options;
     this.#clock = options.clock ?? realClock;

@@ -64,7 +64,9 @@ export interface WebhookConfigurationOptions {
 
 /** The pair of configurations. */
 export interface WebhookConfigurations {
+  /** `lws-mutating-webhook-configuration` (or the given name): `mleaderworkerset.kb.io`, `mpod.kb.io`. */
   mutating: MutatingWebhookConfiguration;
+  /** `lws-validating-webhook-configuration` (or the given name): `vleaderworkerset.kb.io`, `vpod.kb.io`. */
   validating: ValidatingWebhookConfiguration;
 }
 

@@ -50,6 +50,7 @@ const log = getLogger(["lws", "webhook"]);
 
 /** Self-managed certificates in the cluster (default; `internalCertManagement.enable: true`). */
 export interface InternalCertificates {
+  /** Discriminator. */
   mode: "internal";
   /** API client (RBAC of spec §12.2: get/list/watch/update on secrets and both webhook configuration kinds). */
   client: KubeClient;
@@ -63,6 +64,7 @@ export interface InternalCertificates {
 
 /** Certificates provided by cert-manager in a directory (`internalCertManagement.enable: false`). */
 export interface DirectoryCertificateMode {
+  /** Discriminator. */
   mode: "directory";
   /** `webhook.certDir`, holding `tls.crt` and `tls.key`. */
   certDir: string;
@@ -70,6 +72,7 @@ export interface DirectoryCertificateMode {
 
 /** The binary runs outside the cluster: self-managed certificates in memory, URL-based registration. */
 export interface LocalCertificates {
+  /** Discriminator. */
   mode: "local";
   /** API client allowed to create/patch/delete both webhook configuration kinds. */
   client: KubeClient;

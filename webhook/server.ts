@@ -15,7 +15,6 @@
  */
 import https from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Readable } from "node:stream";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { getLogger } from "@logtape/logtape";
 import type { KeyPairPem } from "./certs.ts";
@@ -135,6 +134,43 @@ export async function startWebhookServer(handler: FetchHandler, options: Webhook
   };
 }
 
+/**
+ * The request body as a web stream, with back-pressure. Not `Readable.toWeb()`: in Deno 2.9 its adapter throws an
+ * uncaught error (killing the process) when data arrives after the reader was cancelled — which is exactly what
+ * happens when the app refuses an oversized chunked body. After a cancel the rest of the body is read and dropped.
+ */
+function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+  let done = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      req.on("data", (chunk: Uint8Array) => {
+        if (done) return;
+        controller.enqueue(new Uint8Array(chunk));
+        if ((controller.desiredSize ?? 1) <= 0) req.pause();
+      });
+      req.on("end", () => {
+        if (done) return;
+        done = true;
+        controller.close();
+      });
+      const fail = (err: unknown) => {
+        if (done) return;
+        done = true;
+        controller.error(err instanceof Error ? err : new Error("request aborted"));
+      };
+      req.on("error", fail);
+      req.on("close", () => fail(new Error("request aborted before its body was complete")));
+    },
+    pull() {
+      req.resume();
+    },
+    cancel() {
+      done = true;
+      req.resume();
+    },
+  }, { highWaterMark: 256 * 1024, size: (chunk) => chunk.byteLength });
+}
+
 /** Throws unless the certificate parses and matches the key (`setSecureContext` would accept garbage silently). */
 function assertUsable(certificate: KeyPairPem): void {
   let matches: boolean;
@@ -158,7 +194,7 @@ async function serveOne(handler: FetchHandler, req: IncomingMessage, res: Server
     const request = new Request(`https://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
       method,
       headers,
-      body: hasBody ? Readable.toWeb(req) as ReadableStream<Uint8Array> : undefined,
+      body: hasBody ? bodyStream(req) : undefined,
       // @ts-ignore: `duplex` is required by fetch for streamed bodies but missing from the RequestInit type.
       duplex: "half",
     });
@@ -167,6 +203,8 @@ async function serveOne(handler: FetchHandler, req: IncomingMessage, res: Server
     const outHeaders: Record<string, string> = {};
     response.headers.forEach((value, name) => (outHeaders[name] = value));
     outHeaders["content-length"] = String(body.byteLength);
+    // Answered before the whole body arrived (413, 408): the connection cannot be reused, say so to the client.
+    if (hasBody && !req.complete) outHeaders["connection"] = "close";
     res.writeHead(response.status, outHeaders);
     res.end(body);
   } catch (err) {

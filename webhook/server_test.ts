@@ -110,6 +110,38 @@ Deno.test("startWebhookServer() swaps certificates under load without a failed r
   }
 });
 
+Deno.test("startWebhookServer() refuses oversized bodies and keeps serving", async () => {
+  const server = await startWebhookServer(createWebhookApp({ maxBodyBytes: 64 * 1024 }).fetch, {
+    certificate: first.serving,
+    port: 0,
+    hostname: "127.0.0.1",
+  });
+  const client = Deno.createHttpClient({ caCerts: [first.ca.cert] });
+  const url = `https://127.0.0.1:${server.addr.port}${WEBHOOK_PATH_VALIDATE_POD}`;
+  const post = (body: BodyInit) =>
+    fetch(url, { method: "POST", body, headers: { "content-type": "application/json" }, ...{ client } });
+  try {
+    const declared = await post("x".repeat(1024 * 1024));
+    assert.equal(declared.status, 413);
+    assert.equal(declared.headers.get("connection"), "close");
+    await declared.body?.cancel();
+    const chunked = await post(
+      new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < 32; i++) controller.enqueue(new TextEncoder().encode("y".repeat(32 * 1024)));
+          controller.close();
+        },
+      }),
+    );
+    assert.equal(chunked.status, 413);
+    await chunked.body?.cancel();
+    assert.equal(await admitOver(client, server.addr.port), 200);
+  } finally {
+    client.close();
+    await server.shutdown();
+  }
+});
+
 Deno.test("startWebhookServer() keeps the old certificate when the new one does not parse", async () => {
   const server = await serve();
   const client = Deno.createHttpClient({ caCerts: [first.ca.cert] });
