@@ -104,6 +104,8 @@ export interface StartWebhookOptions extends WebhookAppOptions {
   checkIntervalMs?: number;
   /** Wait between publishing a new CA and serving its certificate; default 5 s. */
   caPropagationDelayMs?: number;
+  /** Lowest TLS version (config `tls.minVersion`); default `TLSv1.2`. */
+  minTlsVersion?: "TLSv1.2" | "TLSv1.3";
 }
 
 /** A running webhook. */
@@ -208,6 +210,7 @@ export async function startWebhook(options: StartWebhookOptions): Promise<Runnin
     certificate: first,
     port: options.port,
     hostname: options.hostname,
+    minTlsVersion: options.minTlsVersion,
   });
   if (mode.mode === "local") local.url = mode.url ?? `https://127.0.0.1:${server.addr.port}`;
   source.onChange((pair) => {

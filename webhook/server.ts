@@ -38,6 +38,11 @@ export interface WebhookServerOptions {
   requestTimeoutMs?: number;
   /** How long `shutdown()` waits for in-flight requests before cutting connections, in ms; default 10 000. */
   shutdownGraceMs?: number;
+  /**
+   * Lowest TLS version accepted (config `tls.minVersion`: `VersionTLS12` → `TLSv1.2`, `VersionTLS13` → `TLSv1.3`);
+   * default `TLSv1.2`. Cipher suites cannot be chosen (the runtime's TLS stack decides).
+   */
+  minTlsVersion?: "TLSv1.2" | "TLSv1.3";
 }
 
 /** A running webhook server. */
@@ -77,7 +82,7 @@ export async function startWebhookServer(handler: FetchHandler, options: Webhook
     cert: options.certificate.cert,
     key: options.certificate.key,
     ALPNProtocols: ["http/1.1"],
-    minVersion: "TLSv1.2",
+    minVersion: options.minTlsVersion ?? "TLSv1.2",
   }, (req, res) => void serveOne(handler, req, res));
   server.requestTimeout = options.requestTimeoutMs ?? 30_000;
   server.headersTimeout = Math.min(server.requestTimeout, 10_000);
