@@ -124,7 +124,7 @@ Deno.test("createWebhookApp() answers 408 when the body does not arrive in time"
   });
   const pending = post(app, WEBHOOK_PATH_MUTATE_POD, { body });
   await new Promise((resolve) => setTimeout(resolve, 0));
-  clock.advance(5000);
+  await clock.advance(5000);
   const { status, review } = await pending;
   assert.equal(status, 408);
   assert.equal(review.response?.status?.code, 408);
