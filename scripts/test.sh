@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 deno="$(bash scripts/ensure-deno.sh)"
 export PATH="$(dirname "$deno"):$PATH"
 bash tests/cluster/build.sh >/dev/null
+bash scripts/ensure-chromium.sh
+command -v openssl >/dev/null || { echo "test.sh: openssl is required (apt-get install openssl)" >&2; exit 1; }
 deno install --frozen >/dev/null
 deno fmt --check
 deno lint
@@ -22,4 +24,15 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 deno task cluster:up
-deno task test "$@"
+
+# Deno's summary line is "ok | N passed | N failed"; print the plain "N passed, N failed" line as well.
+mkdir -p tests/out
+set +e
+NO_COLOR=1 deno task test "$@" 2>&1 | tee tests/out/test-run.log
+status=${PIPESTATUS[0]}
+set -e
+summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' tests/out/test-run.log | tail -n 1)
+passed=$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$summary")
+failed=$(sed -E 's/.*\| ([0-9]+) failed.*/\1/' <<<"$summary")
+echo "tests: ${passed:-0} passed, ${failed:-0} failed"
+exit "$status"
