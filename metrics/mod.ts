@@ -1,0 +1,23 @@
+/**
+ * The product's metrics: the registry and families (`registry.ts`), the LWS metrics (`lws.ts`), process metrics
+ * (`process.ts`) and the secure metrics endpoint (`server.ts`).
+ *
+ * @module
+ */
+export {
+  type ControllerMetricHooks,
+  createProductMetrics,
+  LATENCY_BUCKETS,
+  type ProductMetrics,
+  type ScrapeSources,
+} from "./registry.ts";
+export { createLwsMetrics, type LwsMetrics, recreationReason } from "./lws.ts";
+export { type ProcessUsage, readProcessUsage, registerProcessMetrics } from "./process.ts";
+export {
+  type AccessDecision,
+  createMetricsApp,
+  type MetricsAuthorizer,
+  type MetricsServer,
+  startMetricsServer,
+  tokenReviewAuthorizer,
+} from "./server.ts";
