@@ -3,16 +3,19 @@
  * it signs, their validity checks with the 90-day rotation lookahead, and PEM encoding with RSA keys in PKCS#1
  * (`RSA PRIVATE KEY`) blocks like upstream's cert-controller writes them.
  *
- * Built on `node:crypto` (Deno's Node compatibility): RSA keys are generated off the main thread and exported as
- * PKCS#1 directly, certificates are parsed and verified with `X509Certificate`, and the few DER structures of a
- * certificate are encoded here (sha256WithRSAEncryption). `@peculiar/x509` is not used: it needs a global
- * `reflect-metadata` polyfill (tsyringe). Keys are read in PKCS#1 (`RSA PRIVATE KEY`) and PKCS#8 (`PRIVATE KEY`).
+ * Certificates are built and signed with `@peculiar/x509` (sha256WithRSAEncryption) over WebCrypto keys; RSA keys
+ * are converted to and from PEM with `node:crypto` (PKCS#1 out; PKCS#1 `RSA PRIVATE KEY` and PKCS#8 `PRIVATE KEY`
+ * in), and certificates are parsed and verified with `node:crypto`'s `X509Certificate`. `@peculiar/x509` resolves its
+ * algorithm providers through tsyringe, which needs the global `reflect-metadata` polyfill: it is imported first.
  *
  * Time is always passed in (`now`), so rotation logic is tested with any clock.
  *
  * @module
  */
-import { createHash, createPrivateKey, generateKeyPair, type KeyObject, sign, X509Certificate } from "node:crypto";
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
+import { Buffer } from "node:buffer";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 
 /** Validity of the CA in calendar years (Go's `AddDate(10, 0, 0)`). */
 export const CA_VALIDITY_YEARS = 10;
@@ -81,138 +84,10 @@ export function localIdentity(): ServingIdentity {
 }
 
 // -------------------------------------------------------------------------------------------------------------------
-// DER encoding (just what a certificate needs)
+// Generation
 
-function derLength(length: number): number[] {
-  if (length < 0x80) return [length];
-  const bytes: number[] = [];
-  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n % 256);
-  return [0x80 | bytes.length, ...bytes];
-}
-
-/** A DER element: tag, length, content. */
-function der(tag: number, ...content: Uint8Array[]): Uint8Array {
-  const body = concat(...content);
-  return concat(new Uint8Array([tag, ...derLength(body.length)]), body);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
-const seq = (...content: Uint8Array[]) => der(0x30, ...content);
-const set = (...content: Uint8Array[]) => der(0x31, ...content);
-const octets = (bytes: Uint8Array) => der(0x04, bytes);
-const utf8 = (text: string) => der(0x0c, new TextEncoder().encode(text));
-const bool = (value: boolean) => der(0x01, new Uint8Array([value ? 0xff : 0x00]));
-/** BIT STRING with `unused` padding bits in the last byte. */
-const bits = (bytes: Uint8Array, unused = 0) => der(0x03, new Uint8Array([unused]), bytes);
-const explicit = (n: number, content: Uint8Array) => der(0xa0 | n, content);
-
-function oid(dotted: string): Uint8Array {
-  const parts = dotted.split(".").map(Number);
-  const bytes: number[] = [parts[0]! * 40 + parts[1]!];
-  for (const part of parts.slice(2)) {
-    const chunk: number[] = [part & 0x7f];
-    for (let n = Math.floor(part / 128); n > 0; n = Math.floor(n / 128)) chunk.unshift(0x80 | (n & 0x7f));
-    bytes.push(...chunk);
-  }
-  return der(0x06, new Uint8Array(bytes));
-}
-
-function time(ms: number): Uint8Array {
-  const iso = new Date(Math.floor(ms / 1000) * 1000).toISOString(); // YYYY-MM-DDTHH:MM:SS.000Z
-  const digits = iso.slice(0, 19).replace(/[-T:]/g, "");
-  const year = Number(iso.slice(0, 4));
-  // RFC 5280: UTCTime through 2049, GeneralizedTime from 2050.
-  return year < 2050
-    ? der(0x17, new TextEncoder().encode(`${digits.slice(2)}Z`))
-    : der(0x18, new TextEncoder().encode(`${digits}Z`));
-}
-
-function name(attributes: [string, string][]): Uint8Array {
-  const OIDS: Record<string, string> = { CN: "2.5.4.3", O: "2.5.4.10" };
-  return seq(...attributes.map(([type, value]) => set(seq(oid(OIDS[type]!), utf8(value)))));
-}
-
-function extension(id: string, critical: boolean, value: Uint8Array): Uint8Array {
-  return critical ? seq(oid(id), bool(true), octets(value)) : seq(oid(id), octets(value));
-}
-
-function ipBytes(ip: string): Uint8Array {
-  const v4 = ip.split(".");
-  if (v4.length === 4 && v4.every((p) => /^[0-9]{1,3}$/.test(p) && Number(p) < 256)) {
-    return new Uint8Array(v4.map(Number));
-  }
-  throw new Error(`Cannot create certificate: only IPv4 SANs are supported, got ${ip}`);
-}
-
-/** Reads one DER TLV at `offset`: its tag and content bounds. */
-function readElement(bytes: Uint8Array, offset: number): { tag: number; start: number; end: number } {
-  const tag = bytes[offset]!;
-  let length = bytes[offset + 1]!;
-  let start = offset + 2;
-  if (length & 0x80) {
-    const count = length & 0x7f;
-    length = 0;
-    for (let i = 0; i < count; i++) length = length * 256 + bytes[start + i]!;
-    start += count;
-  }
-  return { tag, start, end: start + length };
-}
-
-/** SHA-1 of the subjectPublicKey bits of an SPKI (RFC 5280 key identifier method 1). */
-function keyIdentifier(spki: Uint8Array): Uint8Array {
-  const outer = readElement(spki, 0);
-  const algorithm = readElement(spki, outer.start);
-  const key = readElement(spki, algorithm.end);
-  return new Uint8Array(createHash("sha1").update(spki.subarray(key.start + 1, key.end)).digest());
-}
-
-function addYears(ms: number, years: number): number {
-  const date = new Date(ms);
-  date.setUTCFullYear(date.getUTCFullYear() + years);
-  return date.getTime();
-}
-
-const SHA256_WITH_RSA = seq(oid("1.2.840.113549.1.1.11"), der(0x05));
-const KEY_USAGE_DIGITAL_SIGNATURE = 0x80;
-const KEY_USAGE_KEY_ENCIPHERMENT = 0x20;
-const KEY_USAGE_CERT_SIGN = 0x04;
-const KEY_USAGE_CRL_SIGN = 0x02;
-
-interface CertificateTemplate {
-  subject: Uint8Array;
-  issuer: Uint8Array;
-  notBefore: number;
-  notAfter: number;
-  spki: Uint8Array;
-  extensions: Uint8Array[];
-}
-
-/** Encodes and signs an X.509 v3 certificate (sha256WithRSAEncryption). */
-function signCertificate(template: CertificateTemplate, signingKey: KeyObject): string {
-  const serial = crypto.getRandomValues(new Uint8Array(16));
-  serial[0] = (serial[0]! & 0x7f) || 0x01; // positive, no leading zero byte
-  const tbs = seq(
-    explicit(0, der(0x02, new Uint8Array([2]))), // v3
-    der(0x02, serial),
-    SHA256_WITH_RSA,
-    template.issuer,
-    seq(time(template.notBefore), time(template.notAfter)),
-    template.subject,
-    template.spki,
-    explicit(3, seq(...template.extensions)),
-  );
-  const signature = new Uint8Array(sign("sha256", tbs, signingKey));
-  return toPem("CERTIFICATE", seq(tbs, SHA256_WITH_RSA, bits(signature)));
-}
+/** RSASSA-PKCS1-v1_5 with SHA-256: the key algorithm of both certificates and their signature algorithm. */
+const RSA_SHA256: RsaHashedImportParams = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
 
 /**
  * Encodes DER as PEM with 64-character lines.
@@ -222,34 +97,42 @@ function signCertificate(template: CertificateTemplate, signingKey: KeyObject): 
  * @returns The PEM text, ending with a newline.
  */
 export function toPem(label: string, bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  const lines = btoa(binary).match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
+  return `${x509.PemConverter.encode(new Uint8Array(bytes), label).trimEnd()}\n`;
 }
 
-// -------------------------------------------------------------------------------------------------------------------
-// Generation
-
 interface RsaKeyPair {
-  /** SPKI DER of the public key. */
-  spki: Uint8Array;
-  /** PKCS#1 PEM (`RSA PRIVATE KEY`). */
+  /** WebCrypto keys, for `@peculiar/x509`. */
+  keys: CryptoKeyPair;
+  /** PKCS#1 PEM (`RSA PRIVATE KEY`) of the private key. */
   pem: string;
-  key: KeyObject;
 }
 
 async function generateRsaKey(): Promise<RsaKeyPair> {
-  const { publicKey, privateKey } = await new Promise<{ publicKey: Uint8Array; privateKey: string }>(
-    (resolve, reject) =>
-      generateKeyPair("rsa", {
-        modulusLength: 2048,
-        publicExponent: 65537,
-        publicKeyEncoding: { type: "spki", format: "der" },
-        privateKeyEncoding: { type: "pkcs1", format: "pem" },
-      }, (err, publicKey, privateKey) => err ? reject(err) : resolve({ publicKey, privateKey })),
+  const keys = await crypto.subtle.generateKey(
+    { ...RSA_SHA256, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
+    true,
+    ["sign", "verify"],
   );
-  return { spki: new Uint8Array(publicKey), pem: privateKey, key: createPrivateKey(privateKey) };
+  const pkcs8 = Buffer.from(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
+  const pem = createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" }).export({ type: "pkcs1", format: "pem" });
+  return { keys, pem: pem.toString() };
+}
+
+/** Imports an RSA private key PEM (PKCS#1 or PKCS#8) as a WebCrypto signing key. */
+async function importSigningKey(pem: string): Promise<CryptoKey> {
+  const pkcs8 = createPrivateKey(pem).export({ type: "pkcs8", format: "der" });
+  return await crypto.subtle.importKey("pkcs8", new Uint8Array(pkcs8), RSA_SHA256, false, ["sign"]);
+}
+
+function addYears(ms: number, years: number): Date {
+  const date = new Date(ms);
+  date.setUTCFullYear(date.getUTCFullYear() + years);
+  return date;
+}
+
+/** The certificate as PEM, ending with a newline like the keys `node:crypto` writes. */
+function certificatePem(cert: x509.X509Certificate): string {
+  return toPem("CERTIFICATE", new Uint8Array(cert.rawData));
 }
 
 /**
@@ -261,31 +144,22 @@ async function generateRsaKey(): Promise<RsaKeyPair> {
  */
 export async function generateCertificateAuthority(now: number): Promise<KeyPairPem> {
   const key = await generateRsaKey();
-  const subject = name([["CN", CA_COMMON_NAME], ["O", CA_ORGANIZATION]]);
-  const dnsName = der(0x82, new TextEncoder().encode(CA_COMMON_NAME));
-  const cert = signCertificate({
-    subject,
-    issuer: subject,
-    notBefore: now - NOT_BEFORE_SKEW_MS,
+  const usages = x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment |
+    x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign;
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    name: [{ CN: [CA_COMMON_NAME] }, { O: [CA_ORGANIZATION] }],
+    notBefore: new Date(now - NOT_BEFORE_SKEW_MS),
     notAfter: addYears(now, CA_VALIDITY_YEARS),
-    spki: key.spki,
+    signingAlgorithm: RSA_SHA256,
+    keys: key.keys,
     extensions: [
-      extension(
-        "2.5.29.15",
-        true,
-        bits(
-          new Uint8Array([
-            KEY_USAGE_DIGITAL_SIGNATURE | KEY_USAGE_KEY_ENCIPHERMENT | KEY_USAGE_CERT_SIGN | KEY_USAGE_CRL_SIGN,
-          ]),
-          1,
-        ),
-      ),
-      extension("2.5.29.19", true, seq(bool(true))),
-      extension("2.5.29.14", false, octets(keyIdentifier(key.spki))),
-      extension("2.5.29.17", false, seq(dnsName)),
+      new x509.KeyUsagesExtension(usages, true),
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      await x509.SubjectKeyIdentifierExtension.create(key.keys.publicKey),
+      new x509.SubjectAlternativeNameExtension([{ type: "dns", value: CA_COMMON_NAME }]),
     ],
-  }, key.key);
-  return { cert, key: key.pem };
+  });
+  return { cert: certificatePem(cert), key: key.pem };
 }
 
 /**
@@ -296,54 +170,40 @@ export async function generateCertificateAuthority(now: number): Promise<KeyPair
  * @param identity CN and SANs.
  * @param now The current time (ms since the epoch).
  * @returns The serving certificate and its PKCS#1 key, PEM.
- * @throws {Error} When the CA does not parse.
+ * @throws {Error} When the CA does not parse or its key is not RSA.
  */
 export async function generateServingCertificate(
   ca: KeyPairPem,
   identity: ServingIdentity,
   now: number,
 ): Promise<KeyPairPem> {
-  const caCert = new X509Certificate(ca.cert);
-  const caKey = createPrivateKey(ca.key);
-  const caSpki = new Uint8Array(caCert.publicKey.export({ type: "spki", format: "der" }));
+  const caCert = new x509.X509Certificate(ca.cert);
+  const signingKey = await importSigningKey(ca.key);
   const key = await generateRsaKey();
-  const names = [
-    ...identity.dnsNames.map((dns) => der(0x82, new TextEncoder().encode(dns))),
-    ...identity.ipAddresses.map((ip) => der(0x87, ipBytes(ip))),
-  ];
-  const cert = signCertificate({
-    subject: name([["CN", identity.commonName]]),
-    issuer: subjectOf(caCert),
-    notBefore: now - NOT_BEFORE_SKEW_MS,
+  // Like Go's x509.CreateCertificate: the authority key ID is the CA's subject key ID when it has one.
+  const caKeyId = caCert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+  const cert = await x509.X509CertificateGenerator.create({
+    subject: [{ CN: [identity.commonName] }],
+    issuer: caCert.subjectName,
+    notBefore: new Date(now - NOT_BEFORE_SKEW_MS),
     notAfter: addYears(now, SERVING_VALIDITY_YEARS),
-    spki: key.spki,
+    signingAlgorithm: RSA_SHA256,
+    publicKey: key.keys.publicKey,
+    signingKey,
     extensions: [
-      extension("2.5.29.15", true, bits(new Uint8Array([KEY_USAGE_DIGITAL_SIGNATURE | KEY_USAGE_KEY_ENCIPHERMENT]), 5)),
-      extension("2.5.29.37", false, seq(oid("1.3.6.1.5.5.7.3.1"))), // serverAuth
-      extension("2.5.29.19", true, seq()),
-      extension("2.5.29.35", false, seq(der(0x80, keyIdentifier(caSpki)))),
-      extension("2.5.29.17", false, seq(...names)),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      caKeyId !== undefined
+        ? new x509.AuthorityKeyIdentifierExtension(caKeyId)
+        : await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
+      new x509.SubjectAlternativeNameExtension([
+        ...identity.dnsNames.map((value) => ({ type: "dns" as const, value })),
+        ...identity.ipAddresses.map((value) => ({ type: "ip" as const, value })),
+      ]),
     ],
-  }, caKey);
-  return { cert, key: key.pem };
-}
-
-/** The raw subject Name of a certificate (the issuer of what it signs must be byte-identical). */
-function subjectOf(cert: X509Certificate): Uint8Array {
-  const raw = new Uint8Array(cert.raw);
-  const certificate = readElement(raw, 0);
-  const tbs = readElement(raw, certificate.start);
-  let offset = tbs.start;
-  const fields: { start: number; end: number; tag: number }[] = [];
-  while (offset < tbs.end && fields.length < 6) {
-    const element = readElement(raw, offset);
-    fields.push({ ...element, start: offset });
-    offset = element.end;
-  }
-  // version [0], serial, signature algorithm, issuer, validity, subject
-  const subject = fields[0]?.tag === 0xa0 ? fields[5] : fields[4];
-  if (subject === undefined) throw new Error("Cannot parse CA certificate: no subject");
-  return raw.slice(subject.start, subject.end);
+  });
+  return { cert: certificatePem(cert), key: key.pem };
 }
 
 // -------------------------------------------------------------------------------------------------------------------
@@ -380,8 +240,8 @@ function checkDates(cert: X509Certificate, what: string, now: number): string | 
 }
 
 /**
- * Checks the CA: present, certificate and key match, self-signed CA for `lws-ca`, valid now and for more than 90
- * days.
+ * Checks the CA: present, certificate and key match, an RSA self-signed CA for `lws-ca`, valid now and for more
+ * than 90 days.
  *
  * @param ca The CA (fields may be missing).
  * @param now The current time (ms since the epoch).
@@ -391,6 +251,8 @@ export function checkCertificateAuthority(ca: Partial<KeyPairPem>, now: number):
   const cert = parsePair(ca, "CA");
   if (typeof cert === "string") return cert;
   if (!cert.ca) return "CA certificate is not a CA";
+  // We sign with RSASSA-PKCS1-v1_5 (spec §11.5: RSA 2048); a CA with another key type cannot sign serving certificates.
+  if (cert.publicKey.asymmetricKeyType !== "rsa") return `CA key is not RSA, got ${cert.publicKey.asymmetricKeyType}`;
   if (!cert.verify(cert.publicKey)) return "CA certificate is not self-signed";
   if (!subjectAltNames(cert).dns.includes(CA_COMMON_NAME)) return `CA certificate is not for ${CA_COMMON_NAME}`;
   return checkDates(cert, "CA certificate", now);

@@ -93,6 +93,26 @@ Deno.test("ensureCertificates() rotates on the 90-day thresholds (injected clock
   }
 });
 
+/** A self-signed EC CA for `lws-ca` made with `openssl`. */
+function ecCertificateAuthority(): Pick<CertificateBundle, "caCert" | "caKey"> {
+  const dir = Deno.makeTempDirSync({ prefix: "lws-ec-ca-" });
+  try {
+    const output = new Deno.Command("openssl", {
+      args: [
+        ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "3650"],
+        ...["-keyout", `${dir}/ca.key`, "-out", `${dir}/ca.crt`, "-subj", "/CN=lws-ca/O=lws"],
+        ...["-addext", "subjectAltName=DNS:lws-ca", "-addext", "basicConstraints=critical,CA:TRUE"],
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).outputSync();
+    if (!output.success) throw new Error(`openssl failed: ${new TextDecoder().decode(output.stderr)}`);
+    return { caCert: Deno.readTextFileSync(`${dir}/ca.crt`), caKey: Deno.readTextFileSync(`${dir}/ca.key`) };
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
 Deno.test("ensureCertificates() regenerates what is broken", async (t) => {
   const other = await generateCertificateAuthority(T0);
   const foreign = await generateServingCertificate(other, identity, T0);
@@ -104,6 +124,12 @@ Deno.test("ensureCertificates() regenerates what is broken", async (t) => {
       bundle: { ...bundle, caKey: other.key },
       rotated: "all",
       reason: /CA key does not match/,
+    },
+    {
+      name: "CA with an EC key (cannot sign RSA serving certificates)",
+      bundle: { ...bundle, ...ecCertificateAuthority() },
+      rotated: "all",
+      reason: /CA key is not RSA, got ec/,
     },
     {
       name: "serving certificate missing",
@@ -151,4 +177,55 @@ Deno.test("ensureCertificates() regenerates what is broken", async (t) => {
     const serving = await generateServingCertificate({ cert: converted.caCert, key: converted.caKey }, identity, T0);
     assert.ok(new X509Certificate(serving.cert).verify(new X509Certificate(bundle.caCert).publicKey));
   });
+});
+
+async function openssl(args: string[]): Promise<string> {
+  const output = await new Deno.Command("openssl", { args, stdin: "null", stdout: "piped", stderr: "piped" }).output();
+  const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+  if (!output.success) throw new Error(`openssl ${args.join(" ")} failed (exit ${output.code}): ${text.trim()}`);
+  return text;
+}
+
+Deno.test("generateServingCertificate() output is accepted by openssl verify and openssl x509", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "lws-certs-" });
+  try {
+    const local = await generateServingCertificate({ cert: bundle.caCert, key: bundle.caKey }, localIdentity(), T0);
+    await Deno.writeTextFile(`${dir}/ca.crt`, bundle.caCert);
+    await Deno.writeTextFile(`${dir}/tls.crt`, bundle.servingCert);
+    await Deno.writeTextFile(`${dir}/local.crt`, local.cert);
+    const verify = ["verify", "-x509_strict", "-purpose", "sslserver", "-attime", String(T0 / 1000 + 60)];
+    await t.step("openssl x509 -text shows the CA as spec §11.5 describes", async () => {
+      const text = await openssl(["x509", "-noout", "-text", "-in", `${dir}/ca.crt`]);
+      assert.match(text, /Signature Algorithm: sha256WithRSAEncryption/);
+      assert.match(text, /Subject: CN = lws-ca, O = lws/);
+      assert.match(text, /Public-Key: \(2048 bit\)/);
+      assert.match(text, /Basic Constraints: critical\s+CA:TRUE/);
+      assert.match(text, /Key Usage: critical\s+Digital Signature, Key Encipherment, Certificate Sign, CRL Sign/);
+      assert.match(text, /Subject Alternative Name:\s+DNS:lws-ca\n/);
+    });
+    await t.step("openssl x509 -text shows the serving certificate with serverAuth", async () => {
+      const text = await openssl(["x509", "-noout", "-text", "-in", `${dir}/tls.crt`]);
+      assert.match(text, /Issuer: CN = lws-ca, O = lws/);
+      assert.match(text, /Subject: CN = lws-webhook-service\.lws-system\.svc/);
+      assert.match(text, /Extended Key Usage:\s+TLS Web Server Authentication/);
+      assert.match(text, /Basic Constraints: critical\s+CA:FALSE/);
+      assert.match(text, /Subject Alternative Name:\s+DNS:lws-webhook-service\.lws-system\.svc\n/);
+    });
+    await t.step("openssl verify -CAfile accepts the in-cluster serving certificate for its DNS name", async () => {
+      const name = "lws-webhook-service.lws-system.svc";
+      const out = await openssl([...verify, "-verify_hostname", name, "-CAfile", `${dir}/ca.crt`, `${dir}/tls.crt`]);
+      assert.match(out, /tls\.crt: OK/);
+    });
+    await t.step("openssl verify -CAfile accepts the local serving certificate for 127.0.0.1", async () => {
+      const out = await openssl([...verify, "-verify_ip", "127.0.0.1", "-CAfile", `${dir}/ca.crt`, `${dir}/local.crt`]);
+      assert.match(out, /local\.crt: OK/);
+    });
+    await t.step("openssl verify rejects a serving certificate of another CA", async () => {
+      const other = await generateCertificateAuthority(T0);
+      await Deno.writeTextFile(`${dir}/other.crt`, other.cert);
+      await assert.rejects(openssl([...verify, "-CAfile", `${dir}/other.crt`, `${dir}/tls.crt`]), /unable to get/);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -2,8 +2,9 @@
  * Certificates for the local control plane, made with the `openssl` command (ECDSA P-256): one CA, leaf
  * certificates with IP/DNS SANs for serving and client auth, and the service-account signing key.
  *
- * Why `openssl` and not `@peculiar/x509`: that package needs a `reflect-metadata` polyfill (tsyringe) that is not a
- * project dependency, and `openssl` ships with every Debian that has `ca-certificates`.
+ * Why `openssl` and not `@peculiar/x509` (which the product uses in `webhook/certs.ts`): the control-plane processes
+ * read their certificates and keys from files, which `openssl` writes directly in the formats they expect, and it
+ * ships with every Debian that has `ca-certificates`. It is a library call either way; no ASN.1 is written here.
  *
  * @module
  */
