@@ -1,10 +1,10 @@
 /**
- * TPU environment variables of LWS pods (spec §9.5): who requests TPUs, and the `TPU_*` variables for pods with and
- * without subgrouping. The functions modify the pod they are given: call them on a copy.
+ * TPU environment variables of LWS pods (spec §9.5): the `TPU_*` variables for pods with and without subgrouping.
+ * Who requests TPUs (§9.5.1) is `api/tpu.ts`. The functions modify the pod they are given: call them on a copy.
  *
  * @module
  */
-import type { Container, Pod, PodSpec } from "kubernetes-types/core/v1.d.ts";
+import type { Container, Pod } from "kubernetes-types/core/v1.d.ts";
 import {
   ANNOTATION_LEADER_REQUESTS_TPUS,
   ANNOTATION_SUBGROUP_SIZE,
@@ -16,53 +16,10 @@ import {
   ENV_TPU_WORKER_ID,
   LABEL_SUBGROUP_INDEX,
   LABEL_WORKER_INDEX,
-  TPU_RESOURCE_NAME,
 } from "../api/constants.ts";
 import { parseParentAndOrdinal } from "../api/naming.ts";
-import { isZero, parseQuantityJSON } from "../api/quantity.ts";
+import { tpuContainersOf } from "../api/tpu.ts";
 import { atoi, envValue } from "./_pod_util.ts";
-
-function nonZeroQuantity(value: unknown): boolean {
-  if (value === undefined || value === null) return false;
-  try {
-    return !isZero(parseQuantityJSON(String(value)));
-  } catch {
-    return false; // The API server rejects malformed quantities before admission; treat as no request.
-  }
-}
-
-/**
- * Whether a container requests TPUs (spec §9.5.1): a non-zero `limits["google.com/tpu"]`, or failing that a
- * non-zero `requests["google.com/tpu"]`.
- *
- * @param container The container.
- * @returns `true` when it requests TPUs.
- */
-export function containerRequestsTpus(container: Container): boolean {
-  const limit = container.resources?.limits?.[TPU_RESOURCE_NAME];
-  if (limit !== undefined && limit !== null) return nonZeroQuantity(limit);
-  return nonZeroQuantity(container.resources?.requests?.[TPU_RESOURCE_NAME]);
-}
-
-/**
- * Whether any container or init container of a pod spec requests TPUs.
- *
- * @param spec The pod spec (or undefined).
- * @returns `true` when some container requests TPUs.
- */
-export function podRequestsTpus(spec: PodSpec | undefined): boolean {
-  return tpuContainersOf(spec).length > 0;
-}
-
-/**
- * The TPU containers of a pod spec: requesting regular containers in order, then requesting init containers.
- *
- * @param spec The pod spec (or undefined).
- * @returns The container objects themselves (not copies).
- */
-export function tpuContainersOf(spec: PodSpec | undefined): Container[] {
-  return [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].filter(containerRequestsTpus);
-}
 
 function alreadyInjected(container: Container): boolean {
   return envValue(container, ENV_TPU_WORKER_HOSTNAMES) !== undefined ||

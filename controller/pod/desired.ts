@@ -37,8 +37,8 @@ import {
   retentionPolicy,
   templateWith,
 } from "../leaderworkerset/desired.ts";
-// One TPU detection (spec §9.5.1) for the pod webhook and the worker sts; it would sit better in api/.
-import { podRequestsTpus } from "../../webhook/tpu.ts";
+// One TPU detection (spec §9.5.1) for the pod webhook and the worker sts.
+import { podRequestsTpus } from "../../api/tpu.ts";
 
 /** How long to wait before retrying when the leader's revision does not exist yet (spec §8.2 step 12, v0.6.0). */
 export const REVISION_MISSING_REQUEUE_MS = 1000;
