@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { goQuote } from "./_go.ts";
+import { goQuote } from "./go_strconv.ts";
 
 /** The kind of a field error; each renders as a fixed phrase (see {@linkcode renderFieldError}). */
 export type FieldErrorType =

@@ -5,7 +5,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { goAtoi, goQuote } from "./_go.ts";
+import { goAtoi, goQuote } from "./go_strconv.ts";
 
 /** Maximum length, in UTF-8 bytes, of the LWS-name prefix of a ControllerRevision name. */
 export const REVISION_NAME_PREFIX_MAX_BYTES = 220;

@@ -16,7 +16,7 @@
 import { ANNOTATION_SUBGROUP_EXCLUSIVE_TOPOLOGY } from "./constants.ts";
 import { aggregateErrors, type FieldError, invalid, renderFieldError, required } from "./field_error.ts";
 import { scaleIntOrPercent } from "./naming.ts";
-import { goAtoi } from "./_go.ts";
+import { goAtoi } from "./go_strconv.ts";
 import { isValidPercent, NEGATIVE_ERROR_MESSAGE, validateObjectMeta } from "./validation_meta.ts";
 import { isAbsent, isObject, type JsonObject } from "./_json.ts";
 

@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { utf8Length } from "./_go.ts";
 import { type FieldError, invalid, required, tooLong } from "./field_error.ts";
 import { isObject } from "./_json.ts";
 
@@ -24,6 +23,13 @@ export const QUALIFIED_NAME_MAX_LENGTH = 63;
 export const LABEL_VALUE_MAX_LENGTH = 63;
 /** Maximum total size of all annotation keys and values of one object, in bytes (256 KiB). */
 export const TOTAL_ANNOTATION_SIZE_LIMIT_BYTES = 256 * 1024;
+
+const encoder = new TextEncoder();
+
+/** Length of a string in UTF-8 bytes, what Go's `len()` returns. */
+function utf8Length(value: string): number {
+  return encoder.encode(value).length;
+}
 
 const DNS1035_LABEL_FMT = "[a-z]([-a-z0-9]*[a-z0-9])?";
 const DNS1035_LABEL_ERR =

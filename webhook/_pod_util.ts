@@ -1,25 +1,9 @@
 /**
- * Package-internal helpers of the pod webhook: Go-compatible integer parsing, env-var lookups, container lists.
+ * Package-internal helpers of the pod webhook: env-var lookups, container lists, pod references.
  *
  * @module
  */
 import type { Container, EnvVar, Pod } from "kubernetes-types/core/v1.d.ts";
-
-/**
- * Parses a decimal integer like Go's `strconv.Atoi` (optional sign, ASCII digits only, int64 range).
- *
- * @param text The text.
- * @returns The value, or Go's error text (`strconv.Atoi: parsing "x": invalid syntax`).
- */
-export function atoi(text: string): { value: number } | { error: string } {
-  const quoted = JSON.stringify(text);
-  if (!/^[+-]?[0-9]+$/.test(text)) return { error: `strconv.Atoi: parsing ${quoted}: invalid syntax` };
-  const big = BigInt(text);
-  if (big < -(2n ** 63n) || big > 2n ** 63n - 1n) {
-    return { error: `strconv.Atoi: parsing ${quoted}: value out of range` };
-  }
-  return { value: Number(big) };
-}
 
 /**
  * The value of the first env entry named `name` (Go's loop over `container.Env`).

@@ -27,10 +27,11 @@ import {
   LABEL_TEMPLATE_REVISION_HASH,
   LABEL_WORKER_INDEX,
 } from "../api/constants.ts";
+import { goAtoi } from "../api/go_strconv.ts";
 import { groupKey, parseParentAndOrdinal, podGroupName, subGroupIndex, subGroupKey } from "../api/naming.ts";
 import { type AdmissionHandler, allowed, denied, errored, patched } from "./admission.ts";
 import { addTpuVariables } from "./tpu.ts";
-import { allContainers, atoi, podRef } from "./_pod_util.ts";
+import { allContainers, podRef } from "./_pod_util.ts";
 
 /** Options of the pod mutating webhook. */
 export interface PodWebhookOptions {
@@ -66,7 +67,7 @@ export function mutatePod(pod: Pod, options: PodWebhookOptions & { namespace?: s
 
   const sizeText = annotations[ANNOTATION_SIZE];
   if (sizeText === undefined) return { error: `size annotation is unexpectedly missing for pod ${name}` };
-  const size = atoi(sizeText);
+  const size = goAtoi(sizeText);
   if ("error" in size) return { error: size.error };
 
   if (labels[LABEL_WORKER_INDEX] === "0") {
@@ -134,7 +135,7 @@ function mutateWorker(
   labels[LABEL_WORKER_INDEX] = String(ordinal);
   const subGroupSizeText = annotations[ANNOTATION_SUBGROUP_SIZE];
   if (subGroupSizeText !== undefined && !labels[LABEL_SUBGROUP_INDEX]) {
-    const subGroupSize = atoi(subGroupSizeText);
+    const subGroupSize = goAtoi(subGroupSizeText);
     if ("error" in subGroupSize) return subGroupSize.error;
     // Upstream divides by zero here (the handler panics); deny with Go's runtime error text instead.
     if (subGroupSize.value === 0) return "runtime error: integer divide by zero";

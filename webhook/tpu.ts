@@ -17,9 +17,10 @@ import {
   LABEL_SUBGROUP_INDEX,
   LABEL_WORKER_INDEX,
 } from "../api/constants.ts";
+import { goAtoi } from "../api/go_strconv.ts";
 import { parseParentAndOrdinal } from "../api/naming.ts";
 import { tpuContainersOf } from "../api/tpu.ts";
-import { atoi, envValue } from "./_pod_util.ts";
+import { envValue } from "./_pod_util.ts";
 
 function alreadyInjected(container: Container): boolean {
   return envValue(container, ENV_TPU_WORKER_HOSTNAMES) !== undefined ||
@@ -96,11 +97,11 @@ export function addTpuVariables(pod: Pod, size: number): string | undefined {
 function addTpuVariablesSubGroup(pod: Pod, container: Container): string | undefined {
   const annotations = pod.metadata?.annotations ?? {};
   const labels = pod.metadata?.labels ?? {};
-  const k = atoi(annotations[ANNOTATION_SUBGROUP_SIZE] ?? "");
+  const k = goAtoi(annotations[ANNOTATION_SUBGROUP_SIZE] ?? "");
   if ("error" in k) return k.error;
-  const sgParsed = atoi(labels[LABEL_SUBGROUP_INDEX] ?? "");
+  const sgParsed = goAtoi(labels[LABEL_SUBGROUP_INDEX] ?? "");
   if ("error" in sgParsed) return sgParsed.error;
-  const w = atoi(labels[LABEL_WORKER_INDEX] ?? "");
+  const w = goAtoi(labels[LABEL_WORKER_INDEX] ?? "");
   if ("error" in w) return w.error;
   if (k.value === 0) return "runtime error: integer divide by zero";
   const leaderRequestsTpus = annotations[ANNOTATION_LEADER_REQUESTS_TPUS] === "true";

@@ -19,7 +19,7 @@ import {
   LABEL_GROUP_INDEX,
   LABEL_TEMPLATE_REVISION_HASH,
 } from "../../api/constants.ts";
-import { goAtoi } from "../../api/_go.ts";
+import { goAtoi } from "../../api/go_strconv.ts";
 import { leaderPodName, scaleIntOrPercent, workerStatefulSetName } from "../../api/naming.ts";
 import type { LeaderWorkerSet } from "../../api/types.ts";
 import type { PlannedEvent } from "./desired.ts";

@@ -26,7 +26,7 @@ import {
   REASON_GROUPS_PROGRESSING,
   REASON_GROUPS_UPDATING,
 } from "../../api/constants.ts";
-import { goAtoi } from "../../api/_go.ts";
+import { goAtoi } from "../../api/go_strconv.ts";
 import type { LeaderWorkerSet, LeaderWorkerSetConditionType, LeaderWorkerSetStatus } from "../../api/types.ts";
 import type { PlannedEvent } from "./desired.ts";
 import { isPodRunningAndReady, isStatefulSetReady, revisionKeyOf } from "./rolling_update.ts";

@@ -1,6 +1,6 @@
 /**
- * Package-internal reproductions of small Go standard-library behaviours that show up in observable text:
- * `strconv.Quote` (`%q`), `strconv.Atoi` and `len()` of a string (UTF-8 bytes).
+ * Go's `strconv.Quote` (`%q`) and `strconv.Atoi`, reproduced exactly because their results and error texts show up
+ * in what LWS returns (field errors, webhook denials). Shared by api/, the controllers and the webhook. Pure.
  *
  * @module
  */
@@ -49,6 +49,11 @@ const INT64_MAX = 2n ** 63n - 1n;
  * @param text The text to parse.
  * @returns `{ value }`, or `{ error }` with Go's error text (`strconv.Atoi: parsing "x": invalid syntax` or
  *   `... value out of range`). Values beyond 2^53 are rounded to the nearest double.
+ * @example
+ * ```ts
+ * goAtoi("+3"); // { value: 3 }
+ * goAtoi("3 "); // { error: 'strconv.Atoi: parsing "3 ": invalid syntax' }
+ * ```
  */
 export function goAtoi(text: string): { value: number } | { error: string } {
   if (!/^[+-]?[0-9]+$/.test(text)) return { error: `strconv.Atoi: parsing ${goQuote(text)}: invalid syntax` };
@@ -57,16 +62,4 @@ export function goAtoi(text: string): { value: number } | { error: string } {
     return { error: `strconv.Atoi: parsing ${goQuote(text)}: value out of range` };
   }
   return { value: Number(big) };
-}
-
-const encoder = new TextEncoder();
-
-/**
- * Length of a string in UTF-8 bytes, what Go's `len()` returns.
- *
- * @param value The string to measure.
- * @returns The number of UTF-8 bytes.
- */
-export function utf8Length(value: string): number {
-  return encoder.encode(value).length;
 }
