@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { InformerCache, lwsOwnedSelector } from "./cache.ts";
 import { flush, ManualClock } from "./clock.ts";
-import { FakeApiServer } from "./fake_api.ts";
+import { FakeApiServer } from "./testing/fake_api.ts";
 import { PODS, STATEFUL_SETS } from "./resources.ts";
 import { LWS_NAME_INDEX } from "./store.ts";
 import type { KubeObject } from "./types.ts";

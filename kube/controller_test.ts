@@ -3,7 +3,7 @@ import type { OwnerReference } from "kubernetes-types/meta/v1.d.ts";
 import { InformerCache, lwsOwnedSelector } from "./cache.ts";
 import { flush, ManualClock } from "./clock.ts";
 import { type Action, Controller, type ControllerOptions, type ObjectKey, TerminalError } from "./controller.ts";
-import { FakeApiServer } from "./fake_api.ts";
+import { FakeApiServer } from "./testing/fake_api.ts";
 import { CONTROLLER_REVISIONS, LEADER_WORKER_SETS, SERVICES, STATEFUL_SETS } from "./resources.ts";
 import type { KubeObject, ResourceType } from "./types.ts";
 

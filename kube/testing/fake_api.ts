@@ -4,12 +4,14 @@
  * changes with a resourceVersion, serves paginated lists with continue tokens, replays history to watches and
  * can be told to misbehave: drop watches, fail the next watch, compact history (410), expire continue tokens.
  *
- * Not for production; it has no persistence, admission or validation.
+ * For kube/ unit tests only: never imported by product code, and never by integration tests, which always talk to
+ * the real local control plane (`requireCluster()` in `tests/cluster/harness.ts`). It has no persistence, admission
+ * or validation.
  *
  * @module
  */
 import type { Status } from "kubernetes-types/meta/v1.d.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError } from "../errors.ts";
 import type {
   KubeObject,
   ListOptions,
@@ -18,7 +20,7 @@ import type {
   RawWatchEvent,
   ResourceType,
   WatchOptions,
-} from "./types.ts";
+} from "../types.ts";
 
 interface Change {
   rv: number;
