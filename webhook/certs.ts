@@ -289,6 +289,10 @@ export function checkServingCertificate(
   return checkDates(cert, "serving certificate", options.now);
 }
 
+function bundleOf(ca: KeyPairPem, serving: KeyPairPem): CertificateBundle {
+  return { caCert: ca.cert, caKey: ca.key, servingCert: serving.cert, servingKey: serving.key };
+}
+
 /** Result of {@linkcode ensureCertificates}. */
 export interface EnsureResult {
   /** The bundle to use: the input when it was good, else a new one. */
@@ -320,11 +324,7 @@ export async function ensureCertificates(
   if (caProblem !== undefined) {
     const ca = await generateCertificateAuthority(now);
     const serving = await generateServingCertificate(ca, identity, now);
-    return {
-      bundle: { caCert: ca.cert, caKey: ca.key, servingCert: serving.cert, servingKey: serving.key },
-      rotated: "all",
-      reason: caProblem,
-    };
+    return { bundle: bundleOf(ca, serving), rotated: "all", reason: caProblem };
   }
   const ca = { cert: current!.caCert!, key: current!.caKey! };
   const servingProblem = checkServingCertificate(ca.cert, {
@@ -333,11 +333,7 @@ export async function ensureCertificates(
   }, options);
   if (servingProblem !== undefined) {
     const serving = await generateServingCertificate(ca, identity, now);
-    return {
-      bundle: { caCert: ca.cert, caKey: ca.key, servingCert: serving.cert, servingKey: serving.key },
-      rotated: "serving",
-      reason: servingProblem,
-    };
+    return { bundle: bundleOf(ca, serving), rotated: "serving", reason: servingProblem };
   }
   return { bundle: current as CertificateBundle, rotated: "none" };
 }

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createPrivateKey, X509Certificate } from "node:crypto";
+import { createCertificateAuthority } from "../tests/cluster/pki.ts";
 import {
+  CA_COMMON_NAME,
   type CertificateBundle,
   checkServingCertificate,
   ensureCertificates,
@@ -93,29 +95,21 @@ Deno.test("ensureCertificates() rotates on the 90-day thresholds (injected clock
   }
 });
 
-/** A self-signed EC CA for `lws-ca` made with `openssl`. */
-function ecCertificateAuthority(): Pick<CertificateBundle, "caCert" | "caKey"> {
-  const dir = Deno.makeTempDirSync({ prefix: "lws-ec-ca-" });
+/** A self-signed EC (P-256) CA for `lws-ca`, made with `openssl` like the local control plane's. */
+async function ecCertificateAuthority(): Promise<Pick<CertificateBundle, "caCert" | "caKey">> {
+  const dir = await Deno.makeTempDir({ prefix: "lws-ec-ca-" });
   try {
-    const output = new Deno.Command("openssl", {
-      args: [
-        ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "3650"],
-        ...["-keyout", `${dir}/ca.key`, "-out", `${dir}/ca.crt`, "-subj", "/CN=lws-ca/O=lws"],
-        ...["-addext", "subjectAltName=DNS:lws-ca", "-addext", "basicConstraints=critical,CA:TRUE"],
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).outputSync();
-    if (!output.success) throw new Error(`openssl failed: ${new TextDecoder().decode(output.stderr)}`);
-    return { caCert: Deno.readTextFileSync(`${dir}/ca.crt`), caKey: Deno.readTextFileSync(`${dir}/ca.key`) };
+    const files = await createCertificateAuthority(dir, CA_COMMON_NAME);
+    return { caCert: await Deno.readTextFile(files.cert), caKey: await Deno.readTextFile(files.key) };
   } finally {
-    Deno.removeSync(dir, { recursive: true });
+    await Deno.remove(dir, { recursive: true });
   }
 }
 
 Deno.test("ensureCertificates() regenerates what is broken", async (t) => {
   const other = await generateCertificateAuthority(T0);
   const foreign = await generateServingCertificate(other, identity, T0);
+  const ec = await ecCertificateAuthority();
   const cases: { name: string; bundle: Partial<CertificateBundle>; rotated: "serving" | "all"; reason: RegExp }[] = [
     { name: "empty secret", bundle: {}, rotated: "all", reason: /CA is missing/ },
     { name: "garbage CA", bundle: { ...bundle, caCert: "garbage" }, rotated: "all", reason: /CA does not parse/ },
@@ -127,7 +121,7 @@ Deno.test("ensureCertificates() regenerates what is broken", async (t) => {
     },
     {
       name: "CA with an EC key (cannot sign RSA serving certificates)",
-      bundle: { ...bundle, ...ecCertificateAuthority() },
+      bundle: { ...bundle, ...ec },
       rotated: "all",
       reason: /CA key is not RSA, got ec/,
     },
