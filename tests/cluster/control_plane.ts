@@ -376,18 +376,28 @@ export async function installStorageClass(state: ClusterState): Promise<void> {
     reclaimPolicy: "Delete",
     volumeBindingMode: "Immediate",
   };
-  const url = `${state.server}/apis/storage.k8s.io/v1/storageclasses/${STORAGE_CLASS_NAME}` +
-    "?fieldManager=lws-test-cluster&force=true";
-  const response = await request(url, credentials, {
+  const url = `${state.server}/apis/storage.k8s.io/v1/storageclasses/${STORAGE_CLASS_NAME}`;
+  await serverSideApply(url, credentials, storageClass, `create StorageClass ${STORAGE_CLASS_NAME}`);
+}
+
+/**
+ * Server-side applies one object at its URL as field manager `lws-test-cluster`, forcing conflicts.
+ *
+ * @param url the object's URL (no query)
+ * @param credentials admin credentials
+ * @param object the object
+ * @param what what is being done, for the error (`create StorageClass standard`)
+ * @throws when the API server answers other than 200 or 201
+ */
+async function serverSideApply(url: string, credentials: Credentials, object: unknown, what: string): Promise<void> {
+  const response = await request(`${url}?fieldManager=lws-test-cluster&force=true`, credentials, {
     method: "PATCH",
-    body: JSON.stringify(storageClass),
+    body: JSON.stringify(object),
     contentType: "application/apply-patch+yaml",
     timeoutMs: 30_000,
   });
   if (response.status !== 200 && response.status !== 201) {
-    throw new Error(
-      `Cannot create StorageClass ${STORAGE_CLASS_NAME}: ${response.status} ${response.body.slice(0, 500)}`,
-    );
+    throw new Error(`Cannot ${what}: ${response.status} ${response.body.slice(0, 500)}`);
   }
 }
 
@@ -428,16 +438,7 @@ export async function installCrds(state: ClusterState, crdsDir: string, log: (m:
       if (crd.kind !== "CustomResourceDefinition" || !name) {
         throw new Error(`Cannot install ${file}: expected CustomResourceDefinitions, got kind ${crd.kind}`);
       }
-      const url = `${base}/${name}?fieldManager=lws-test-cluster&force=true`;
-      const response = await request(url, credentials, {
-        method: "PATCH",
-        body: JSON.stringify(crd),
-        contentType: "application/apply-patch+yaml",
-        timeoutMs: 30_000,
-      });
-      if (response.status !== 200 && response.status !== 201) {
-        throw new Error(`Cannot install CRD ${name} from ${file}: ${response.status} ${response.body.slice(0, 500)}`);
-      }
+      await serverSideApply(`${base}/${name}`, credentials, crd, `install CRD ${name} from ${file}`);
       names.push(name);
     }
   }
