@@ -237,6 +237,19 @@ export function createLeaderElector(leases: LeaseClient, options: LeaderElection
   const tryAcquireOrRenew = async (signal: AbortSignal): Promise<Attempt> => {
     const now = clock.now();
     const nowMicro = formatMicroTime(now);
+    // Creates or updates the lease; on success it is what we observed and the time of our last renewal.
+    const write = async (verb: "create" | "update", request: () => Promise<Lease>): Promise<Attempt> => {
+      try {
+        observe(await request(), clock.now());
+        lastRenewMs = now;
+        return "ok";
+      } catch (err) {
+        if (!signal.aborted) {
+          log.info("Cannot {verb} lease {namespace}/{name}: {error}", { verb, namespace, name, error: String(err) });
+        }
+        return "failed";
+      }
+    };
     // Fast path while leading: update the lease we last wrote, without a GET (client-go ≥ 1.30 does the same).
     if (leading && observed?.metadata?.resourceVersion && observed.spec?.holderIdentity === identity) {
       try {
@@ -266,8 +279,8 @@ export function createLeaderElector(leases: LeaseClient, options: LeaderElection
       return "failed";
     }
     if (!current) {
-      try {
-        const created = await leases.create({
+      return await write("create", () =>
+        leases.create({
           apiVersion: "coordination.k8s.io/v1",
           kind: "Lease",
           metadata: { name, namespace },
@@ -278,16 +291,7 @@ export function createLeaderElector(leases: LeaseClient, options: LeaderElection
             renewTime: nowMicro,
             leaseTransitions: 0,
           },
-        }, signal);
-        observe(created, clock.now());
-        lastRenewMs = now;
-        return "ok";
-      } catch (err) {
-        if (!signal.aborted) {
-          log.info("Cannot create lease {namespace}/{name}: {error}", { namespace, name, error: String(err) });
-        }
-        return "failed";
-      }
+        }, signal));
     }
     observe(current, clock.now());
     const spec = current.spec ?? {};
@@ -303,17 +307,7 @@ export function createLeaderElector(leases: LeaseClient, options: LeaderElection
         renewTime: nowMicro,
         leaseTransitions: (spec.leaseTransitions ?? 0) + 1,
       };
-    try {
-      const updated = await leases.update({ ...current, spec: next }, signal);
-      observe(updated, clock.now());
-      lastRenewMs = now;
-      return "ok";
-    } catch (err) {
-      if (!signal.aborted) {
-        log.info("Cannot update lease {namespace}/{name}: {error}", { namespace, name, error: String(err) });
-      }
-      return "failed";
-    }
+    return await write("update", () => leases.update({ ...current, spec: next }, signal));
   };
 
   const release = async (): Promise<void> => {
