@@ -1,0 +1,178 @@
+/**
+ * Starts the two controllers of the product on one shared informer cache: the LeaderWorkerSet controller (spec §7)
+ * and the pod controller (spec §8). This is what the binary calls once it holds the leader lease (and aborts when
+ * it loses it); tests call it with a namespace.
+ *
+ * What is cached (all through the caller's {@linkcode InformerCache}, shared with the webhook and dashboard):
+ * LeaderWorkerSets (all), and only objects carrying the `leaderworkerset.sigs.k8s.io/name` label of StatefulSets,
+ * Pods, Services and ControllerRevisions — everything the controllers create carries it, so memory follows LWS
+ * workloads, not the cluster. Nodes are **not** cached: the only node read is the leader's node for exclusive
+ * placement, once per worker StatefulSet creation (a group start or restart), so one direct GET there costs far
+ * less than a cluster-wide node watch, and it is never stale (spec: a missing node is a retried error).
+ *
+ * @module
+ */
+import type { ControllerRevision, StatefulSet } from "kubernetes-types/apps/v1.d.ts";
+import type { Pod, Service } from "kubernetes-types/core/v1.d.ts";
+import { LABEL_NAME } from "../api/constants.ts";
+import type { LeaderWorkerSet } from "../api/types.ts";
+import { type CacheScope, type InformerCache, lwsOwnedSelector } from "../kube/cache.ts";
+import type { KubeClient } from "../kube/client.ts";
+import { type Clock, realClock } from "../kube/clock.ts";
+import { Controller, type ControllerOptions, type ControllerStats, type ObjectKey } from "../kube/controller.ts";
+import type { EventRecorder } from "../kube/events.ts";
+import { CONTROLLER_REVISIONS, LEADER_WORKER_SETS, PODS, SERVICES, STATEFUL_SETS } from "../kube/resources.ts";
+import {
+  LEADER_POD_INDEX,
+  LEADER_WORKER_SET_CONTROLLER,
+  leaderPodIndexer,
+  type LeaderWorkerSetContext,
+  RecentWrites,
+  reconcileLeaderWorkerSet,
+} from "./leaderworkerset/reconciler.ts";
+import {
+  DeletedPods,
+  ExpiringSet,
+  POD_CONTROLLER,
+  POD_GROUP_INDEX,
+  type PodContext,
+  podGroupIndexer,
+  reconcilePod,
+} from "./pod/reconciler.ts";
+
+export { LEADER_WORKER_SET_CONTROLLER, POD_CONTROLLER };
+
+/** Default number of LWS reconciles at a time (different LWS only; one key never runs twice at once). */
+export const DEFAULT_LWS_CONCURRENCY = 4;
+/** Default number of pod reconciles at a time (different pods only). */
+export const DEFAULT_POD_CONCURRENCY = 8;
+
+/** Metrics callbacks of one controller (work queue + per-reconcile), see `ControllerOptions.hooks`. */
+export type ControllerHooks = NonNullable<ControllerOptions["hooks"]>;
+
+/** Options of {@linkcode startControllers}. */
+export interface StartControllersOptions {
+  /** API client (writes: SSA apply, create, status update, delete; the node GET). */
+  client: KubeClient;
+  /** The shared cache; the caller starts it (`cache.start(signal)`, before or after this call). */
+  cache: InformerCache;
+  /** Event recorder (`reportingController: leaderworkerset`); the caller closes it. */
+  events: EventRecorder;
+  /** Only this namespace (tests); default all namespaces. */
+  namespace?: string;
+  /**
+   * Reconciles at a time: one number for both controllers, or per controller. Defaults
+   * {@linkcode DEFAULT_LWS_CONCURRENCY} and {@linkcode DEFAULT_POD_CONCURRENCY}. Never two for one key.
+   */
+  concurrency?: number | { leaderWorkerSet?: number; pod?: number };
+  /** Time source (queue, backoff, condition times); default the real clock. */
+  clock?: Clock;
+  /** Every key is enqueued this often as a safety net; default 10 minutes. */
+  resyncMs?: number;
+  /** Metrics callbacks per controller. */
+  hooks?: { leaderWorkerSet?: ControllerHooks; pod?: ControllerHooks };
+  /** Stops both controllers (running reconciles finish, up to the shutdown timeout). */
+  signal: AbortSignal;
+}
+
+/** Counters of both controllers, for metrics; a snapshot. */
+export interface ControllersStats {
+  /** The LeaderWorkerSet controller (`controller="leaderworkerset"`). */
+  leaderWorkerSet: ControllerStats;
+  /** The pod controller (`controller="pod"`). */
+  pod: ControllerStats;
+  /** Deleted pods whose last state waits for its reconcile. */
+  pendingDeletedPods: number;
+}
+
+/** The running controllers. */
+export interface RunningControllers {
+  /** Resolves once both controllers stopped after `signal` aborted; rejects if one fails to run at all. */
+  readonly finished: Promise<void>;
+  /** Counters of both controllers. */
+  stats(): ControllersStats;
+}
+
+/**
+ * Starts the LeaderWorkerSet and pod controllers on the shared cache. Watches (spec §7.1, §8.1):
+ * - LWS controller: LeaderWorkerSets; StatefulSets controlled by an LWS and every StatefulSet with the `name` label
+ *   (→ the LWS of that name; worker sts status changes); Services controlled by an LWS. Pods are not watched.
+ * - pod controller: Pods with the `name` label; StatefulSets controlled by a Pod (worker sts → its leader pod).
+ *
+ * Each controller waits until its stores are synced, then reconciles every key once and whatever changes.
+ *
+ * @param options Client, cache, events, namespace, concurrency, clock, resync, hooks, signal.
+ * @returns Stats and a promise of the end.
+ * @example
+ * const cache = new InformerCache(client);
+ * const controllers = startControllers({ client, cache, events, signal });
+ * const cacheStopped = cache.start(signal);
+ * await controllers.finished;
+ */
+export function startControllers(options: StartControllersOptions): RunningControllers {
+  const { client, cache, events, signal } = options;
+  const clock = options.clock ?? realClock;
+  const namespace = options.namespace || undefined;
+  const owned: CacheScope = { namespace, labelSelector: lwsOwnedSelector() };
+  const concurrency = typeof options.concurrency === "number"
+    ? { leaderWorkerSet: options.concurrency, pod: options.concurrency }
+    : options.concurrency ?? {};
+
+  const pods = cache.store<Pod>(PODS, {
+    ...owned,
+    indexers: { [LEADER_POD_INDEX]: leaderPodIndexer, [POD_GROUP_INDEX]: podGroupIndexer },
+  });
+  const stores = {
+    leaderWorkerSets: cache.store<LeaderWorkerSet>(LEADER_WORKER_SETS, { namespace }),
+    statefulSets: cache.store<StatefulSet>(STATEFUL_SETS, owned),
+    pods,
+    services: cache.store<Service>(SERVICES, owned),
+    revisions: cache.store<ControllerRevision>(CONTROLLER_REVISIONS, owned),
+  };
+
+  const common = { clock, resyncMs: options.resyncMs };
+  const lwsController = new Controller<LeaderWorkerSetContext>(cache, {
+    ...common,
+    name: LEADER_WORKER_SET_CONTROLLER,
+    concurrency: concurrency.leaderWorkerSet ?? DEFAULT_LWS_CONCURRENCY,
+    hooks: options.hooks?.leaderWorkerSet,
+  })
+    .for(LEADER_WORKER_SETS, { namespace })
+    .owns(STATEFUL_SETS, owned)
+    .watches<StatefulSet>(STATEFUL_SETS, lwsOfNameLabel, owned)
+    .owns(SERVICES, owned);
+  const podController = new Controller<PodContext>(cache, {
+    ...common,
+    name: POD_CONTROLLER,
+    concurrency: concurrency.pod ?? DEFAULT_POD_CONCURRENCY,
+    hooks: options.hooks?.pod,
+  })
+    .for(PODS, owned)
+    .owns(STATEFUL_SETS, owned);
+
+  const lwsContext: LeaderWorkerSetContext = { client, events, stores, clock, recent: new RecentWrites(clock) };
+  const deletedPods = new DeletedPods(clock);
+  const podContext: PodContext = { client, events, stores, deletedPods, deletedLeaders: new ExpiringSet(clock) };
+  // Subscribed before the controllers start, so a deletion is recorded before its reconcile can run.
+  const unfollow = deletedPods.follow(pods);
+
+  const finished = Promise.all([
+    lwsController.run(reconcileLeaderWorkerSet, lwsContext, signal),
+    podController.run(reconcilePod, podContext, signal),
+  ]).then(() => {}).finally(unfollow);
+
+  return {
+    finished,
+    stats: () => ({
+      leaderWorkerSet: lwsController.stats(),
+      pod: podController.stats(),
+      pendingDeletedPods: deletedPods.size,
+    }),
+  };
+}
+
+/** StatefulSets with a non-empty `name` label → the LWS of that name in their namespace (spec §7.1, v0.10.0). */
+function lwsOfNameLabel(sts: StatefulSet): ObjectKey[] {
+  const name = sts.metadata?.labels?.[LABEL_NAME];
+  return name ? [{ namespace: sts.metadata?.namespace ?? "", name }] : [];
+}
