@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { getLogger } from "@logtape/logtape";
 import type { ControllerRevision, StatefulSet } from "kubernetes-types/apps/v1.d.ts";
 import type { Pod, Service } from "kubernetes-types/core/v1.d.ts";
 import {
@@ -29,11 +30,11 @@ import {
 import type { LeaderWorkerSet } from "../../api/types.ts";
 import type { Clock } from "../../kube/clock.ts";
 import type { KubeClient } from "../../kube/client.ts";
-import type { ObjectKey, Reconcile } from "../../kube/controller.ts";
+import type { Action, ObjectKey, ReconcileInfo } from "../../kube/controller.ts";
 import { isAlreadyExists, isConflict, isNotFound } from "../../kube/errors.ts";
 import { type EventRecorder, objectReference } from "../../kube/events.ts";
 import { CONTROLLER_REVISIONS, LEADER_WORKER_SETS, SERVICES, STATEFUL_SETS } from "../../kube/resources.ts";
-import { type Indexer, LWS_NAME_INDEX, type Store } from "../../kube/store.ts";
+import { LWS_NAME_INDEX, type Store } from "../../kube/store.ts";
 import { desiredLeaderStatefulSet, desiredSharedService, type PlannedEvent, wantsSharedService } from "./desired.ts";
 import {
   buildControllerRevision,
@@ -51,6 +52,8 @@ import {
 } from "./rolling_update.ts";
 import { computeStatus } from "./status.ts";
 
+const log = getLogger(["lws", "controller", "leaderworkerset"]);
+
 /** Name of the LWS controller (logs, metrics `controller` label), as upstream. */
 export const LEADER_WORKER_SET_CONTROLLER = "leaderworkerset";
 
@@ -58,11 +61,11 @@ export const LEADER_WORKER_SET_CONTROLLER = "leaderworkerset";
 export const LEADER_POD_INDEX = "lwsLeaderPod";
 
 /** Indexer of {@linkcode LEADER_POD_INDEX}; one function instance, so every consumer shares the index. */
-export const leaderPodIndexer: Indexer<Pod> = (pod) => {
+export function leaderPodIndexer(pod: Pod): string[] {
   const labels = pod.metadata?.labels;
   const name = labels?.[LABEL_NAME];
   return name && labels[LABEL_WORKER_INDEX] === "0" ? [`${pod.metadata?.namespace ?? ""}/${name}`] : [];
-};
+}
 
 /** Requeue delay while the leader StatefulSet is being deleted (spec §7.2 step 3, since v0.8.0). */
 export const LEADER_STS_DELETING_REQUEUE_MS = 5_000;
@@ -108,7 +111,11 @@ export interface LeaderWorkerSetContext {
  * @returns `"awaitChange"`, or a requeue (leader sts being deleted; status conflict; pod cache lagging).
  * @throws API errors other than the handled ones (retried with backoff).
  */
-export const reconcileLeaderWorkerSet: Reconcile<LeaderWorkerSetContext> = async (key, ctx, info) => {
+export async function reconcileLeaderWorkerSet(
+  key: ObjectKey,
+  ctx: LeaderWorkerSetContext,
+  info: ReconcileInfo,
+): Promise<Action> {
   const lws = ctx.stores.leaderWorkerSets.get(key.namespace, key.name);
   if (lws === undefined) {
     ctx.recent.forgetName(key);
@@ -133,7 +140,8 @@ export const reconcileLeaderWorkerSet: Reconcile<LeaderWorkerSetContext> = async
   });
   for (const event of params.events) record(ctx, lws, event);
 
-  const desired = desiredLeaderStatefulSet(lws, { revisionKey: currentKey, ...params });
+  const { partition, replicas } = params;
+  const desired = desiredLeaderStatefulSet(lws, { revisionKey: currentKey, partition, replicas });
   let applied: StatefulSet;
   try { // 7.
     applied = await ctx.client.apply(STATEFUL_SETS, desired, { fieldManager: FIELD_MANAGER, force: true, signal });
@@ -150,7 +158,7 @@ export const reconcileLeaderWorkerSet: Reconcile<LeaderWorkerSetContext> = async
     throw err;
   }
   ctx.recent.rememberLeaderStatefulSet(lws, applied);
-  for (const event of leaderStatefulSetEvents(lws, { previous: leaderSts, lwsUpdated, partition: params.partition })) {
+  for (const event of leaderStatefulSetEvents(lws, { previous: leaderSts, lwsUpdated, partition })) {
     record(ctx, lws, event, related); // 8.
   }
 
@@ -165,7 +173,10 @@ export const reconcileLeaderWorkerSet: Reconcile<LeaderWorkerSetContext> = async
     try {
       await ctx.client.updateStatus(LEADER_WORKER_SETS, { ...lws, status: status.status }, { signal });
     } catch (err) {
-      if (isConflict(err)) return { requeueAfterMs: STATUS_CONFLICT_REQUEUE_MS };
+      if (isConflict(err)) {
+        log.debug("Status of {namespace}/{name} changed meanwhile, requeueing", { ...key });
+        return { requeueAfterMs: STATUS_CONFLICT_REQUEUE_MS };
+      }
       throw err;
     }
     if (status.event) record(ctx, lws, status.event);
@@ -176,7 +187,7 @@ export const reconcileLeaderWorkerSet: Reconcile<LeaderWorkerSetContext> = async
   const readyInCache = leaderPods.filter(isPodRunningAndReady).length;
   if ((applied.status?.readyReplicas ?? 0) > readyInCache) return { requeueAfterMs: POD_CACHE_LAG_REQUEUE_MS };
   return "awaitChange";
-};
+}
 
 /** Objects of a store labelled with the LWS name, in the LWS namespace. */
 function byLws<T>(store: Store<T>, key: ObjectKey): T[] {
@@ -238,6 +249,11 @@ async function createRevision(
     signal,
   });
   ctx.recent.rememberRevision(lws, created);
+  log.info("Created revision {revision} of {namespace}/{name}", {
+    revision: created.metadata?.name,
+    namespace: lws.metadata.namespace,
+    name: lws.metadata.name,
+  });
   record(ctx, lws, {
     type: EVENT_TYPE_NORMAL,
     reason: EVENT_REASON_CREATING_REVISION,
@@ -275,6 +291,11 @@ async function truncateRevisions(
     const { name, namespace } = revision.metadata ?? {};
     try {
       await ctx.client.delete(CONTROLLER_REVISIONS, name ?? "", { namespace, signal });
+      log.info("Deleted revision {namespace}/{revision}: the update to {key} is done", {
+        namespace,
+        revision: name,
+        key: currentKey,
+      });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

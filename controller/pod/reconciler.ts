@@ -15,17 +15,18 @@
  *
  * @module
  */
+import { getLogger } from "@logtape/logtape";
 import type { ControllerRevision, StatefulSet } from "kubernetes-types/apps/v1.d.ts";
 import type { Node, Pod, Service } from "kubernetes-types/core/v1.d.ts";
 import { FIELD_MANAGER, LABEL_GROUP_INDEX, LABEL_NAME, LABEL_WORKER_INDEX } from "../../api/constants.ts";
 import type { LeaderWorkerSet } from "../../api/types.ts";
 import type { Clock } from "../../kube/clock.ts";
 import type { KubeClient } from "../../kube/client.ts";
-import { type Reconcile, TerminalError } from "../../kube/controller.ts";
+import { type Action, type ObjectKey, type ReconcileInfo, TerminalError } from "../../kube/controller.ts";
 import { isAlreadyExists, isConflict, isNotFound } from "../../kube/errors.ts";
 import { type EventRecorder, objectReference } from "../../kube/events.ts";
 import { LEADER_WORKER_SETS, NODES, PODS, SERVICES, STATEFUL_SETS } from "../../kube/resources.ts";
-import { type Indexer, LWS_NAME_INDEX, type Store } from "../../kube/store.ts";
+import { LWS_NAME_INDEX, type Store } from "../../kube/store.ts";
 import type { PlannedEvent } from "../leaderworkerset/desired.ts";
 import { applyRevision, revisionKey, revisionsOf } from "../leaderworkerset/revision.ts";
 import {
@@ -39,6 +40,8 @@ import {
 import { exclusivePlacementStep, leaderTopologyValue } from "./exclusive.ts";
 import { restartLookups, restartPolicyDecision } from "./restart_policy.ts";
 
+const log = getLogger(["lws", "controller", "pod"]);
+
 /** Name of the pod controller (logs, metrics `controller` label), as upstream. */
 export const POD_CONTROLLER = "pod";
 
@@ -46,12 +49,12 @@ export const POD_CONTROLLER = "pod";
 export const POD_GROUP_INDEX = "lwsGroup";
 
 /** Indexer of {@linkcode POD_GROUP_INDEX}; one function instance, so every consumer shares the index. */
-export const podGroupIndexer: Indexer<Pod> = (pod) => {
+export function podGroupIndexer(pod: Pod): string[] {
   const labels = pod.metadata?.labels;
   const name = labels?.[LABEL_NAME];
   const group = labels?.[LABEL_GROUP_INDEX];
   return name && group !== undefined ? [`${pod.metadata?.namespace ?? ""}/${name}/${group}`] : [];
-};
+}
 
 /** The cached objects the pod reconciler reads. Every store may be stale. */
 export interface PodStores {
@@ -90,12 +93,16 @@ export interface PodContext {
  * @returns `"awaitChange"`, or a 1 s requeue while the leader's revision is missing.
  * @throws {TerminalError} When the pod lacks the `name` or `worker-index` label; API errors (retried).
  */
-export const reconcilePod: Reconcile<PodContext> = async (key, ctx, info) => {
+export async function reconcilePod(key: ObjectKey, ctx: PodContext, info: ReconcileInfo): Promise<Action> {
   const { signal } = info;
   const pod = ctx.stores.pods.get(key.namespace, key.name);
   const deleted = ctx.deletedPods.take(key.namespace, key.name);
   if (deleted !== undefined && deleted.metadata?.uid !== pod?.metadata?.uid) {
     const lws = liveLeaderWorkerSet(ctx, deleted);
+    log.debug("Judging the last state of deleted pod {namespace}/{name} ({uid})", {
+      ...key,
+      uid: deleted.metadata?.uid,
+    });
     if (lws !== undefined) await applyRestartPolicy(ctx, deleted, lws, signal);
   }
   if (pod === undefined) return "awaitChange"; // 1.
@@ -150,8 +157,12 @@ export const reconcilePod: Reconcile<PodContext> = async (key, ctx, info) => {
     throw err;
   }
   record(ctx, lws, workerStatefulSetCreatedEvent(pod), pod);
+  log.debug("Created worker statefulset {namespace}/{name} from revision {revision}", {
+    ...key,
+    revision: revision.metadata?.name,
+  });
   return "awaitChange";
-};
+}
 
 /** The pod's LWS from the cache, unless it is missing or being deleted (then there is nothing to do). */
 function liveLeaderWorkerSet(ctx: PodContext, pod: Pod): LeaderWorkerSet | undefined {
@@ -212,6 +223,7 @@ async function applyRestartPolicy(
         throw err;
       }
       if (leader.uid) ctx.deletedLeaders.add(leader.uid);
+      log.info("{note}", { note: decision.eventNote, namespace });
       record(ctx, lws, decision.event, decision.leader);
       return "stop";
     }
