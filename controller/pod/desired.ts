@@ -223,7 +223,7 @@ export type PodReconcilePlan =
     action: "stop";
     /** Why: a worker pod (5), a leader with a `leader-name` annotation (6), a deleting leader (7). */
     reason: "workerPod" | "leaderNameAnnotation" | "leaderDeleting";
-    /** The Warning event of step 6, regarding the leader pod. */
+    /** The Warning event of step 6 (regarding the LWS, related: the leader pod; spec §7.11). */
     event?: PlannedEvent;
   }
   | {
@@ -300,7 +300,7 @@ export function podReconcilePlan(pod: Pod, lws: LeaderWorkerSet, options: PodRec
 
 /**
  * The `GroupsProgressing`/`Create` event after creating a worker StatefulSet (spec §8.2 step 16), regarding the
- * leader pod.
+ * LWS, related: the leader pod.
  *
  * @param leaderPod The leader pod.
  * @returns `Created worker statefulset for leader pod <pod>`.
@@ -316,7 +316,7 @@ export function workerStatefulSetCreatedEvent(leaderPod: Pod): PlannedEvent {
 
 /**
  * The Warning `FailedCreate` event when creating a worker StatefulSet failed other than with AlreadyExists
- * (spec §8.2 step 16), regarding the leader pod.
+ * (spec §8.2 step 16), regarding the LWS, related: the leader pod.
  *
  * @param leaderPod The leader pod.
  * @param error The error text.

@@ -39,7 +39,7 @@ export type RestartDecision =
   | { action: "none" }
   /** The leader is already being deleted: stop without a new delete. */
   | { action: "alreadyDeleting"; leader: Pod }
-  /** Delete `leader` with `propagationPolicy: Foreground`, record `event` regarding it (related: the pod), stop. */
+  /** Delete `leader` with `propagationPolicy: Foreground`, record `event` (regarding the LWS, related: `leader`), stop. */
   | { action: "deleteLeader"; leader: Pod; event: PlannedEvent; eventNote: string }
   /** The worker's name cannot be parsed: a reconcile error with this text. */
   | { action: "error"; message: string };
