@@ -2,8 +2,8 @@
  * Every sample of deploy/samples/, applied with kubectl into one namespace with the product running, becomes an
  * Available LWS with all its pods Running on the KWOK nodes.
  *
- * The samples' volume claims bind to pre-provisioned volumes, and the KWOK nodes are given `google.com/tpu`
- * capacity (idempotently; harmless for other tests) so the TPU samples can schedule.
+ * The samples' volume claims bind through the control plane's default StorageClass `standard`, and the KWOK nodes
+ * are given `google.com/tpu` capacity (idempotently; harmless for other tests) so the TPU samples can schedule.
  *
  * @module
  */
@@ -16,7 +16,6 @@ import {
   assertAvailableStatus,
   ensureTpuCapacity,
   podsOf,
-  provisionVolumes,
   startProduct,
   waitAvailable,
   waitPodsRunning,
@@ -32,23 +31,6 @@ function samples(): { file: string; lws: LeaderWorkerSet }[] {
     .map((file) => ({ file, lws: parse(Deno.readTextFileSync(join(samplesDir, file))) as LeaderWorkerSet }));
 }
 
-/** The claims the StatefulSets of a sample create, by storage class (`""`: none). */
-function claimsOf(lws: LeaderWorkerSet): Map<string, string[]> {
-  const result = new Map<string, string[]>();
-  const name = lws.metadata.name!;
-  const n = lws.spec.replicas ?? 1;
-  const s = lws.spec.leaderWorkerTemplate.size ?? 1;
-  for (const vct of lws.spec.leaderWorkerTemplate.volumeClaimTemplates ?? []) {
-    const list = result.get(vct.spec?.storageClassName ?? "") ?? [];
-    for (let g = 0; g < n; g++) {
-      list.push(`${vct.metadata?.name}-${name}-${g}`);
-      for (let w = 1; w < s; w++) list.push(`${vct.metadata?.name}-${name}-${g}-${w}`);
-    }
-    result.set(vct.spec?.storageClassName ?? "", list);
-  }
-  return result;
-}
-
 /**
  * Runs one sample in its own namespace with its own product: exclusive placement is exclusive against every LWS
  * group of the namespace (the anti-affinity selects any `group-key`), so samples sharing one namespace would block
@@ -57,26 +39,18 @@ function claimsOf(lws: LeaderWorkerSet): Map<string, string[]> {
 async function runSample(cluster: TestCluster, file: string, lws: LeaderWorkerSet): Promise<number> {
   await using namespace = await cluster.freshNamespace(`sample-${lws.metadata.name}`);
   await using product = await startProduct(cluster, namespace.name);
-  const volumes: AsyncDisposable[] = [];
-  try {
-    for (const [storageClassName, claims] of claimsOf(lws)) {
-      volumes.push(await provisionVolumes(product, claims, { storageClassName }));
-    }
-    const started = Date.now();
-    await cluster.kubectlOk(["apply", "-f", join(samplesDir, file)], { namespace: namespace.name });
-    const name = lws.metadata.name!;
-    const n = lws.spec.replicas ?? 1;
-    const s = lws.spec.leaderWorkerTemplate.size ?? 1;
-    assertAvailableStatus(await waitAvailable(product, name, { timeoutMs: 120_000 }));
-    const elapsed = Date.now() - started;
-    const pods = await waitPodsRunning(product, name, n * s);
-    for (const pod of pods) assert.match(pod.spec?.nodeName ?? "", /^kwok-node-\d+$/, `${pod.metadata?.name}`);
-    assert.equal((await podsOf(product, name)).length, n * s);
-    await cluster.kubectlOk(["delete", "lws", name, "--wait=true", "--timeout=60s"], { namespace: namespace.name });
-    return elapsed;
-  } finally {
-    for (const v of volumes) await v[Symbol.asyncDispose]();
-  }
+  const started = Date.now();
+  await cluster.kubectlOk(["apply", "-f", join(samplesDir, file)], { namespace: namespace.name });
+  const name = lws.metadata.name!;
+  const n = lws.spec.replicas ?? 1;
+  const s = lws.spec.leaderWorkerTemplate.size ?? 1;
+  assertAvailableStatus(await waitAvailable(product, name, { timeoutMs: 120_000 }));
+  const elapsed = Date.now() - started;
+  const pods = await waitPodsRunning(product, name, n * s);
+  for (const pod of pods) assert.match(pod.spec?.nodeName ?? "", /^kwok-node-\d+$/, `${pod.metadata?.name}`);
+  assert.equal((await podsOf(product, name)).length, n * s);
+  await cluster.kubectlOk(["delete", "lws", name, "--wait=true", "--timeout=60s"], { namespace: namespace.name });
+  return elapsed;
 }
 
 clusterTest("controllers: every sample becomes Available with all pods Running on KWOK nodes", async ({

@@ -3,8 +3,8 @@
  * carry the reduced claim templates and the policy; the StatefulSet controller creates one claim per pod; with
  * `Delete` the claims of removed groups and of a deleted LWS go, with `Retain` they stay.
  *
- * Claims bind to pre-provisioned hostPath volumes (pre-bound through `claimRef`), so the pods really run on the KWOK
- * nodes.
+ * Claims bind through the local control plane's default StorageClass (kube-controller-manager's hostPath
+ * provisioner), so the pods really run on the KWOK nodes.
  *
  * @module
  */
@@ -20,7 +20,6 @@ import {
   kubectlApply,
   listObjects,
   lwsManifest,
-  provisionVolumes,
   startProduct,
   waitAvailable,
 } from "./support/product.ts";
@@ -39,7 +38,6 @@ function claims(lws: string, groups: number[]): string[] {
 
 clusterTest("controllers: volume claim templates with each retention policy", async ({ t, cluster, namespace }) => {
   await using product = await startProduct(cluster, namespace);
-  await using _volumes = await provisionVolumes(product, [...claims("vol-del", [0, 1]), ...claims("vol-ret", [0, 1])]);
   const template = (whenDeleted: string, whenScaled: string) => ({
     leaderWorkerTemplate: {
       workerTemplate: {
