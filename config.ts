@@ -85,6 +85,8 @@ export const TLS_CIPHER_SUITES: readonly string[] = [
 /** A configuration, flag or environment value is wrong; the message names it. The CLI exits 2. */
 export class ConfigError extends Error {
   /**
+   * Creates the error.
+   *
    * @param message What is wrong, naming the flag or field and the value.
    * @param options The cause, if any.
    */
@@ -133,7 +135,9 @@ export interface Configuration {
 
 /** What the configuration file (and the flags) may set: every field optional, nothing defaulted yet. */
 export interface ConfigurationInput {
+  /** `webhook`: port, host, certDir. */
   webhook?: { port?: number; host?: string; certDir?: string };
+  /** `leaderElection` (component-base's LeaderElectionConfiguration; durations as Go durations). */
   leaderElection?: {
     leaderElect?: boolean;
     leaseDuration?: string;
@@ -143,13 +147,21 @@ export interface ConfigurationInput {
     resourceName?: string;
     resourceNamespace?: string;
   };
+  /** `metrics.bindAddress`. */
   metrics?: { bindAddress?: string };
+  /** `health`: probe address and endpoint names. */
   health?: { healthProbeBindAddress?: string; readinessEndpointName?: string; livenessEndpointName?: string };
+  /** `internalCertManagement`. */
   internalCertManagement?: { enable?: boolean; webhookServiceName?: string; webhookSecretName?: string };
+  /** `clientConnection`: qps, burst. */
   clientConnection?: { qps?: number; burst?: number };
+  /** `gangSchedulingManagement`: present turns gang scheduling on. */
   gangSchedulingManagement?: { schedulerProvider?: string };
+  /** `tls`: minVersion, cipherSuites. */
   tls?: { minVersion?: string; cipherSuites?: string[] };
+  /** Accepted for compatibility, ignored. */
   pprofBindAddress?: string;
+  /** `controller`: groupKindConcurrency (used), cacheSyncTimeout (ignored). */
   controller?: { groupKindConcurrency?: Record<string, number>; cacheSyncTimeout?: string };
 }
 
@@ -591,6 +603,11 @@ export function bindAddressProblem(address: string): string | undefined {
 // ---------------------------------------------------------------------------------------------------------------
 // The `lws run` configuration
 
+/** Certificate modes of the webhook (`--webhook-cert-mode`). */
+export const WEBHOOK_CERT_MODES = ["local", "internal", "directory"] as const;
+/** One of {@linkcode WEBHOOK_CERT_MODES}. */
+export type WebhookCertMode = typeof WEBHOOK_CERT_MODES[number];
+
 /** Where the binary runs: with a kubeconfig on a workstation, or in a pod with its service account. */
 export type RunMode = "local" | "in-cluster";
 
@@ -599,31 +616,59 @@ export type RunMode = "local" | "in-cluster";
  * configuration file (or the default) applies.
  */
 export interface RunFlags {
+  /** `--config`: the configuration file. */
   config?: string;
+  /** `--kubeconfig`. */
   kubeconfig?: string;
+  /** `--context`. */
   context?: string;
+  /** `--namespace`: the watch scope. */
   namespace?: string;
+  /** `--kube-api-qps`. */
   kubeApiQps?: number;
+  /** `--kube-api-burst`. */
   kubeApiBurst?: number;
+  /** `--leader-elect` / `--no-leader-elect`. */
   leaderElect?: boolean;
+  /** `--leader-elect-lease-duration` (Go duration). */
   leaderElectLeaseDuration?: string;
+  /** `--leader-elect-renew-deadline` (Go duration). */
   leaderElectRenewDeadline?: string;
+  /** `--leader-elect-retry-period` (Go duration). */
   leaderElectRetryPeriod?: string;
+  /** `--leader-elect-resource-lock`. */
   leaderElectResourceLock?: string;
+  /** `--leader-elect-resource-name`. */
   leaderElectResourceName?: string;
+  /** `--leader-elect-resource-namespace`. */
   leaderElectResourceNamespace?: string;
+  /** `--metrics-bind-address`. */
   metricsBindAddress?: string;
+  /** `--metrics-secure`. */
   metricsSecure?: boolean;
+  /** `--health-probe-bind-address`. */
   healthProbeBindAddress?: string;
+  /** `--dashboard-bind-address`. */
   dashboardBindAddress?: string;
+  /** `--webhook-port`. */
   webhookPort?: number;
+  /** `--webhook-host`. */
   webhookHost?: string;
+  /** `--webhook-cert-mode`. */
+  webhookCertMode?: string;
+  /** `false` for `--no-controllers`. */
   controllers?: boolean;
+  /** `false` for `--no-webhook`. */
   webhook?: boolean;
+  /** `false` for `--no-dashboard`. */
   dashboard?: boolean;
+  /** `--concurrency`. */
   concurrency?: number;
+  /** `--shutdown-timeout` (Go duration). */
   shutdownTimeout?: string;
+  /** `--log-level` (or `--zap-log-level`). */
   logLevel?: string;
+  /** `--log-format`. */
   logFormat?: string;
 }
 
@@ -641,8 +686,12 @@ export interface Config {
   namespace?: string;
   /** Run the LWS and pod controllers (behind leader election when enabled). */
   controllers: { enabled: boolean; concurrency?: number | { leaderWorkerSet?: number; pod?: number } };
-  /** Serve the admission webhooks (`--no-webhook` or `ENABLE_WEBHOOKS=false` turn them off). */
-  webhook: { enabled: boolean };
+  /**
+   * Serve the admission webhooks (`--no-webhook` or `ENABLE_WEBHOOKS=false` turn them off). `certMode` overrides
+   * where the certificate comes from (default: `local` with a kubeconfig; in-cluster `internal`, or `directory` when
+   * `internalCertManagement.enable` is false).
+   */
+  webhook: { enabled: boolean; certMode?: WebhookCertMode };
   /** The dashboard; `bindAddress` undefined: the mode's default. */
   dashboard: { enabled: boolean; bindAddress?: string };
   /** `--metrics-secure` (default true): HTTPS with TokenReview + SubjectAccessReview; false: plain HTTP, no auth. */
@@ -787,6 +836,14 @@ export async function resolveConfig(flags: RunFlags, sources: ConfigSources = {}
 
   // Upstream: any value but `false` leaves the webhooks on.
   const webhookEnabled = (flags.webhook ?? true) && env("ENABLE_WEBHOOKS") !== "false";
+  const certMode = flags.webhookCertMode as WebhookCertMode | undefined;
+  if (certMode !== undefined && !WEBHOOK_CERT_MODES.includes(certMode)) {
+    throw new ConfigError(
+      `Invalid value for --webhook-cert-mode: ${JSON.stringify(certMode)}: must be one of ${
+        WEBHOOK_CERT_MODES.join(", ")
+      }`,
+    );
+  }
 
   const shutdownTimeoutMs = flags.shutdownTimeout === undefined
     ? DEFAULT_SHUTDOWN_TIMEOUT_MS
@@ -818,7 +875,7 @@ export async function resolveConfig(flags: RunFlags, sources: ConfigSources = {}
     context: flags.context,
     namespace: flags.namespace,
     controllers: { enabled: flags.controllers ?? true, concurrency },
-    webhook: { enabled: webhookEnabled },
+    webhook: { enabled: webhookEnabled, certMode },
     dashboard: {
       enabled: (flags.dashboard ?? true) && flags.dashboardBindAddress !== "0",
       bindAddress: flags.dashboardBindAddress,

@@ -350,7 +350,7 @@ webhook: {port: 9555}
     const config = await resolve({});
     assert.deepEqual(config.configuration, defaultConfiguration({}));
     assert.deepEqual(config.controllers, { enabled: true, concurrency: undefined });
-    assert.deepEqual(config.webhook, { enabled: true });
+    assert.deepEqual(config.webhook, { enabled: true, certMode: undefined });
     assert.deepEqual(config.dashboard, { enabled: true, bindAddress: undefined });
     assert.equal(config.metricsSecure, true);
     assert.equal(config.shutdownTimeoutMs, 8_000);
@@ -443,6 +443,12 @@ Deno.test("resolveConfig() names the flag, variable or field of every error", as
       /Invalid value for --log-format: "xml": must be one of text, json/,
     ],
     ["qps flag", { kubeApiQps: -5 }, undefined, /clientConnection\.qps: Invalid value: -5/],
+    [
+      "webhook cert mode flag",
+      { webhookCertMode: "vault" },
+      undefined,
+      /Invalid value for --webhook-cert-mode: "vault"/,
+    ],
   ];
   for (const [name, flags, file, message] of cases) {
     await t.step(name, () => rejects(resolve(flags, file), message));

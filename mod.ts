@@ -1,13 +1,20 @@
 /**
- * LeaderWorkerSet for Deno: the single entrypoint of the `lws` binary.
+ * LeaderWorkerSet for Deno: the single entrypoint of the `lws` binary (`deno task compile`), also run unchanged with
+ * `deno run` and the same permissions by `deno task lws -- <args>`.
  *
- * The CLI (issue: one binary) grows here; for now it prints the version so the skeleton runs.
+ * ```sh
+ * deno task lws -- --help
+ * deno task lws -- install
+ * deno task lws -- run --namespace team-a
+ * ```
+ *
+ * The CLI lives in `cli/`, the configuration in `config.ts`, the composition root of `lws run` in `run.ts`.
+ *
  * @module
  */
+import { main } from "./cli/mod.ts";
 
-/** The product's version, stamped into the User-Agent and `lws version`. */
-export const VERSION = "0.1.0";
+export { VERSION } from "./cli/build_info.ts";
+export { main } from "./cli/mod.ts";
 
-if (import.meta.main) {
-  console.log(`lws ${VERSION} (deno ${Deno.version.deno})`);
-}
+if (import.meta.main) Deno.exit(await main(Deno.args));

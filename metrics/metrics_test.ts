@@ -6,21 +6,11 @@ import { ManualClock } from "../kube/clock.ts";
 import type { ControllerStats } from "../kube/controller.ts";
 import type { EventInput, EventRecorder } from "../kube/events.ts";
 import { StoreWriter } from "../kube/store.ts";
+import { parseMetrics } from "./_testing.ts";
 import { createLwsMetrics, recreationReason } from "./lws.ts";
 import { registerProcessMetrics } from "./process.ts";
 import { createProductMetrics } from "./registry.ts";
 import { createMetricsApp, tokenReviewAuthorizer } from "./server.ts";
-
-/** Parses the Prometheus text format into `name{labels}` → value. */
-function samples(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const space = line.lastIndexOf(" ");
-    out.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return out;
-}
 
 function stats(adds: number, depth: number): ControllerStats {
   return {
@@ -64,7 +54,7 @@ Deno.test("createProductMetrics() exports the controller-runtime and client-go f
     }],
     leader: () => ({ name: "b8b2488c.x-k8s.io", leading: true }),
   });
-  const s = samples(await metrics.registry.metrics());
+  const s = parseMetrics(await metrics.registry.metrics());
   const c = 'controller="leaderworkerset"';
   assert.equal(s.get(`controller_runtime_reconcile_total{${c},result="success"}`), 1);
   assert.equal(s.get(`controller_runtime_reconcile_total{${c},result="requeue_after"}`), 1);
@@ -97,15 +87,15 @@ Deno.test("createProductMetrics() exports the controller-runtime and client-go f
 
   // Snapshot counters grow by the difference, and a restarted source (new leadership term) adds all of its count.
   adds = 8;
-  assert.equal(samples(await metrics.registry.metrics()).get(`workqueue_adds_total{${q}}`), 8);
+  assert.equal(parseMetrics(await metrics.registry.metrics()).get(`workqueue_adds_total{${q}}`), 8);
   adds = 2;
-  assert.equal(samples(await metrics.registry.metrics()).get(`workqueue_adds_total{${q}}`), 10);
+  assert.equal(parseMetrics(await metrics.registry.metrics()).get(`workqueue_adds_total{${q}}`), 10);
 });
 
 Deno.test("registerProcessMetrics() reports memory, CPU and start time", async () => {
   const registry = new Registry();
   registerProcessMetrics(registry, 1_700_000_000_000);
-  const s = samples(await registry.metrics());
+  const s = parseMetrics(await registry.metrics());
   assert.ok(s.get("process_resident_memory_bytes")! > 1e6);
   assert.ok(s.get("process_cpu_seconds_total")! > 0);
   assert.equal(s.get("process_start_time_seconds"), 1_700_000_000);
@@ -158,14 +148,14 @@ Deno.test("createLwsMetrics() reports groups, rollouts, group start times and re
   lwsWriter.apply({ type: "initApply", object: lws("web", 3, 1, { status: "True", at: "2026-01-01T00:00:00Z" }) });
   lwsWriter.apply({ type: "initApply", object: lws("done", 1, 1) });
   lwsWriter.apply({ type: "initDone" });
-  let s = samples(await registry.metrics());
+  let s = parseMetrics(await registry.metrics());
   assert.equal(s.get('lws_groups_desired{namespace="ns",name="web"}'), 3);
   assert.equal(s.get('lws_groups_ready{namespace="ns",name="web"}'), 1);
   assert.equal(s.get('lws_groups_updated{namespace="ns",name="done"}'), 1);
   assert.equal(s.get("lws_rollout_duration_seconds_count"), 0);
   lwsWriter.apply({ type: "apply", object: lws("web", 3, 3, { status: "False", at: "2026-01-01T00:02:30Z" }) });
   lwsWriter.apply({ type: "delete", object: lws("done", 1, 1) });
-  s = samples(await registry.metrics());
+  s = parseMetrics(await registry.metrics());
   assert.equal(s.get("lws_rollout_duration_seconds_count"), 1);
   assert.equal(s.get("lws_rollout_duration_seconds_sum"), 150);
   assert.equal(s.has('lws_groups_desired{namespace="ns",name="done"}'), false, "deleted LWS lose their series");
@@ -177,14 +167,22 @@ Deno.test("createLwsMetrics() reports groups, rollouts, group start times and re
   podWriter.apply({ type: "initApply", object: pod("web-1", "1", "0", false, "2026-01-01T00:00:40Z") });
   podWriter.apply({ type: "initDone" });
   podWriter.apply({ type: "apply", object: pod("web-1", "1", "0", true, "2026-01-01T00:00:40Z") });
-  assert.equal(samples(await registry.metrics()).get("lws_group_ready_duration_seconds_count"), 0, "worker missing");
+  assert.equal(
+    parseMetrics(await registry.metrics()).get("lws_group_ready_duration_seconds_count"),
+    0,
+    "worker missing",
+  );
   await clock.advance(5_000);
   podWriter.apply({ type: "apply", object: pod("web-1-1", "1", "1", true, "2026-01-01T00:00:41Z") });
-  s = samples(await registry.metrics());
+  s = parseMetrics(await registry.metrics());
   assert.equal(s.get("lws_group_ready_duration_seconds_count"), 1);
   assert.equal(s.get("lws_group_ready_duration_seconds_sum"), 25, "from the leader's creation to now");
   podWriter.apply({ type: "apply", object: pod("web-1-1", "1", "1", true, "2026-01-01T00:00:41Z") });
-  assert.equal(samples(await registry.metrics()).get("lws_group_ready_duration_seconds_count"), 1, "once per group");
+  assert.equal(
+    parseMetrics(await registry.metrics()).get("lws_group_ready_duration_seconds_count"),
+    1,
+    "once per group",
+  );
 
   const recorded: EventInput[] = [];
   const inner: EventRecorder = {
@@ -206,7 +204,7 @@ Deno.test("createLwsMetrics() reports groups, rollouts, group start times and re
   events.record({ namespace: "ns", name: "web" }, { ...event, note: "Worker pod gone-1 failed, deleted leader pod" });
   events.record({ namespace: "ns", name: "web" }, { ...event, reason: "GroupsProgressing", note: "x" });
   assert.equal(recorded.length, 3, "every event reaches the real recorder");
-  s = samples(await registry.metrics());
+  s = parseMetrics(await registry.metrics());
   assert.equal(s.get('lws_group_recreations_total{namespace="ns",name="web",reason="PodFailed"}'), 1);
   assert.equal(s.get('lws_group_recreations_total{namespace="ns",name="web",reason="PodDeleted"}'), 1);
   for (const unsubscribe of stop) unsubscribe();

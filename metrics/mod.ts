@@ -11,13 +11,14 @@ export {
   type ProductMetrics,
   type ScrapeSources,
 } from "./registry.ts";
-export { createLwsMetrics, type LwsMetrics, recreationReason } from "./lws.ts";
+export { createLwsMetrics, type LwsMetrics, type LwsMetricsOptions, recreationReason } from "./lws.ts";
 export { type ProcessUsage, readProcessUsage, registerProcessMetrics } from "./process.ts";
 export {
   type AccessDecision,
   createMetricsApp,
   type MetricsAuthorizer,
   type MetricsServer,
+  type MetricsServerOptions,
   startMetricsServer,
   tokenReviewAuthorizer,
 } from "./server.ts";
