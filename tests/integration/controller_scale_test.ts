@@ -6,10 +6,11 @@
  * @module
  */
 import assert from "node:assert/strict";
+import type { StatefulSet } from "kubernetes-types/apps/v1.d.ts";
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import type { Scale } from "kubernetes-types/autoscaling/v1.d.ts";
 import type { LeaderWorkerSet } from "../../api/types.ts";
-import { LEADER_WORKER_SETS } from "../../kube/resources.ts";
+import { LEADER_WORKER_SETS, STATEFUL_SETS } from "../../kube/resources.ts";
 import { clusterTest, eventually } from "../cluster/harness.ts";
 import {
   assertAvailableStatus,
@@ -18,6 +19,7 @@ import {
   countEvents,
   eventsOf,
   getLws,
+  getObject,
   kubectlApply,
   lwsManifest,
   podsOf,
@@ -167,3 +169,36 @@ clusterTest(
     console.log(`  template change rolled 3 groups in ${(elapsed / 1000).toFixed(1)} s`);
   },
 );
+
+clusterTest("controllers: a rollout with maxSurge adds a surge group and removes it again", async ({
+  cluster,
+  namespace,
+}) => {
+  await using product = await startProduct(cluster, namespace);
+  const lws = lwsManifest("surged", {
+    replicas: 2,
+    size: 2,
+    spec: {
+      rolloutStrategy: { type: "RollingUpdate", rollingUpdateConfiguration: { maxUnavailable: 0, maxSurge: 1 } },
+    },
+  });
+  await kubectlApply(product, lws);
+  await waitAvailable(product, "surged");
+  const change = structuredClone(lws);
+  change.spec.leaderWorkerTemplate.workerTemplate.spec!.containers[0]!.image = "nginx:1.28";
+  let maxReplicas = 0;
+  const started = Date.now();
+  await kubectlApply(product, change);
+  await eventually("the surge group to come and go", async () => {
+    const sts = await getObject<StatefulSet>(product, STATEFUL_SETS, "surged");
+    maxReplicas = Math.max(maxReplicas, sts?.spec?.replicas ?? 0);
+    const events = await eventsOf(product, "surged");
+    return maxReplicas === 3 && sts?.spec?.replicas === 2 &&
+      countEvents(events, "GroupsProgressing", "deleting surge replica surged-2") === 1;
+  }, { timeoutMs: 90_000, intervalMs: 100 });
+  const done = await waitAvailable(product, "surged");
+  assertAvailableStatus(done);
+  await eventually("the surge group's pods to go", async () => (await podsOf(product, "surged")).length === 4);
+  await assertGroups(product, "surged", { replicas: 2, size: 2 });
+  console.log(`  maxSurge 1 rollout of 2 groups: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+});

@@ -301,7 +301,7 @@ export function conditionOf(lws: LeaderWorkerSet, type: string): Condition | und
 
 /**
  * Waits until the LWS is Available (True, observedGeneration = generation, status.observedGeneration too), with
- * the given ready/updated counts (default: all N groups), and returns it.
+ * the given ready/updated counts (default: all N groups) and `status.replicas` N (surge groups gone), and returns it.
  */
 export async function waitAvailable(
   product: Product,
@@ -316,7 +316,7 @@ export async function waitAvailable(
     const gen = lws.metadata.generation;
     const ok = available?.status === "True" && available.observedGeneration === gen &&
       lws.status?.observedGeneration === gen && (lws.status?.readyReplicas ?? 0) === ready &&
-      (lws.status?.updatedReplicas ?? 0) === ready;
+      (lws.status?.updatedReplicas ?? 0) === ready && (lws.status?.replicas ?? 0) === n;
     return ok ? lws : undefined;
   }, { timeoutMs: 90_000, intervalMs: 250, ...options });
 }
