@@ -305,19 +305,32 @@ export async function runProduct(config: Config, options: RunOptions): Promise<n
 
   const stop = async (): Promise<number> => {
     stopping = true;
+    const stopStarted = performance.now();
     log.info("Stopping: controllers and leader election first");
     controllersStop.abort();
-    await electorDone;
-    const flush = AbortSignal.timeout(2_000);
-    await events.close(flush).catch(() => {});
+    // In-flight reconciles may finish within the drain budget; the rest of the graceful stop (events, servers, the
+    // removal of local webhook configurations) must still fit in --shutdown-timeout, after which the CLI exits.
+    const drainMs = Math.max(1_000, effective.shutdownTimeoutMs - 3_000);
+    let drainTimer: ReturnType<typeof setTimeout> | undefined;
+    const drained = await Promise.race([
+      electorDone.then(() => true),
+      new Promise<boolean>((resolve) => (drainTimer = setTimeout(() => resolve(false), drainMs))),
+    ]);
+    clearTimeout(drainTimer);
+    if (!drained) log.warn("Controllers did not stop within {ms} ms: stopping the rest anyway", { ms: drainMs });
     log.info("Stopping servers");
     serversStop.abort();
-    await Promise.allSettled([...servers, webhook?.finished]);
+    await Promise.allSettled([
+      events.close(AbortSignal.timeout(1_000)).catch(() => {}),
+      ...servers,
+      webhook?.finished,
+    ]);
+    log.debug("Servers stopped {ms} ms into the stop", { ms: Math.round(performance.now() - stopStarted) });
     cacheStop.abort();
     await cacheDone;
     for (const u of unobserve) u();
     client.close();
-    log.info("Stopped after {ms} ms", { ms: Math.round(performance.now() - started) });
+    log.info("Stopped; the graceful stop took {ms} ms", { ms: Math.round(performance.now() - stopStarted) });
     return exitCode;
   };
 

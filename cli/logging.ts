@@ -115,11 +115,18 @@ export function formatJson(record: LogRecord): string {
 
 const encoder = new TextEncoder();
 
-/** Writes all of a line to stderr synchronously (log lines from many loops never interleave mid-line). */
+/**
+ * Writes all of a line to stderr synchronously (log lines from many loops never interleave mid-line). When stderr
+ * is gone (a closed pipe), lines are dropped: losing the log must not stop the controller.
+ */
 function writeStderr(line: string): void {
   const bytes = encoder.encode(line + "\n");
   let written = 0;
-  while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+  try {
+    while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+  } catch {
+    // Broken pipe or closed stderr: nothing sensible to do with the line.
+  }
 }
 
 /**

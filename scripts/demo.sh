@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the product locally: builds what is missing, starts a local control plane of its own (in .cluster/demo),
-# installs the CRD and runs `deno task demo` (which finds the cluster through $LWS_CLUSTER_DIR or $KUBECONFIG).
-# Ctrl-C stops everything it started.
+# Runs the product locally: builds what is missing, starts a local control plane of its own (in .cluster/demo), then
+# `deno task demo` (deploy/samples/demo.ts, which finds the cluster through $LWS_CLUSTER_DIR) runs `lws install` and
+# `lws run` against it, applies the samples and prints the dashboard URL and things to try. Ctrl-C stops everything
+# it started: `lws run` (which removes its webhook configurations), then the control plane.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deno="$(bash scripts/ensure-deno.sh)"

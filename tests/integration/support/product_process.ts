@@ -12,6 +12,7 @@
 import https from "node:https";
 import { join } from "node:path";
 import { eventually, type TestCluster } from "../../cluster/harness.ts";
+import { permissionFlags } from "../../../scripts/compile.ts";
 
 export { parseMetrics } from "../../../metrics/_testing.ts";
 
@@ -24,9 +25,7 @@ const ROOT = join(import.meta.dirname!, "..", "..", "..");
  */
 export function lwsTaskArgs(): string[] {
   const config = JSON.parse(Deno.readTextFileSync(join(ROOT, "deno.json"))) as { tasks: Record<string, string> };
-  const words = config.tasks.lws!.trim().split(/\s+/);
-  if (words[0] !== "deno") throw new Error(`The lws task must start with deno: ${config.tasks.lws}`);
-  return words.slice(1);
+  return ["run", ...permissionFlags(config.tasks.lws ?? ""), "mod.ts"];
 }
 
 /** `deno task lws -- <args>`, run directly with the task's command line; returns its output. */
