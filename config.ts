@@ -813,6 +813,12 @@ export async function resolveConfig(flags: RunFlags, sources: ConfigSources = {}
     notes.push("pprofBindAddress is accepted for compatibility and ignored (no pprof in Deno)");
   }
   if (input.controller?.cacheSyncTimeout) notes.push("controller.cacheSyncTimeout is accepted and ignored");
+  if (input.tls?.cipherSuites?.length) {
+    notes.push("tls.cipherSuites is validated but not applied: the servers use the runtime's TLS 1.2+ suites");
+  }
+  if (input.tls?.minVersion === "VersionTLS13") {
+    notes.push("tls.minVersion VersionTLS13 applies to the metrics server; the webhook server accepts TLS 1.2+");
+  }
   const errors = validateConfiguration(configuration);
   if (errors.length > 0) {
     const where = flags.config ? `config file ${flags.config} with the flags given` : "the flags given";

@@ -382,6 +382,11 @@ webhook: {port: 9555}
   await t.step("accepted-but-ignored fields are noted", async () => {
     const config = await resolve({}, HEADER + "pprofBindAddress: ':6060'\n");
     assert.match(config.notes.join(), /pprofBindAddress/);
+    const tls = await resolve(
+      {},
+      HEADER + "tls: {minVersion: VersionTLS12, cipherSuites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]}\n",
+    );
+    assert.match(tls.notes.join(), /tls\.cipherSuites is validated but not applied/);
   });
 });
 

@@ -69,7 +69,12 @@ import {
   MUTATING_WEBHOOK_CONFIGURATION_NAME,
   VALIDATING_WEBHOOK_CONFIGURATION_NAME,
 } from "./api/constants.ts";
-import { type RunningWebhook, startWebhook, type StartWebhookOptions } from "./webhook/mod.ts";
+import {
+  removeWebhookConfigurations,
+  type RunningWebhook,
+  startWebhook,
+  type StartWebhookOptions,
+} from "./webhook/mod.ts";
 
 const log = getLogger(["lws", "run"]);
 
@@ -250,6 +255,8 @@ export async function runProduct(config: Config, options: RunOptions): Promise<n
 
   let webhook: RunningWebhook | undefined;
   let webhookPublished = false;
+  /** The webhook registered its configurations by URL (local mode): remove them first when stopping. */
+  let localRegistration = false;
   let controllers: RunningControllers | undefined;
   let elector: LeaderElector | undefined;
   const concurrency = typeof effective.controllers.concurrency === "number"
@@ -318,16 +325,39 @@ export async function runProduct(config: Config, options: RunOptions): Promise<n
     ]);
     clearTimeout(drainTimer);
     if (!drained) log.warn("Controllers did not stop within {ms} ms: stopping the rest anyway", { ms: drainMs });
+    // Everything else must end before the CLI's deadline: it exits then, whatever is still running.
+    const deadline = stopStarted + effective.shutdownTimeoutMs - 500;
+    const within = async (what: string, work: Promise<unknown>) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const inTime = await Promise.race([
+        work.then(() => true, () => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), Math.max(0, deadline - performance.now()));
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!inTime) log.warn("{what} did not finish before the shutdown deadline", { what });
+    };
     log.info("Stopping servers");
     serversStop.abort();
-    await Promise.allSettled([
-      events.close(AbortSignal.timeout(1_000)).catch(() => {}),
-      ...servers,
-      webhook?.finished,
-    ]);
+    // Local mode: remove the webhook configurations now, in parallel with the servers' shutdown (which may wait for
+    // open connections), so they are gone before the deadline — with `failurePolicy: Fail` a registration left behind
+    // would block LWS pods. The webhook's loops stopped with the signal, so nothing registers them again; its own
+    // removal after the shutdown then finds nothing.
+    const removal = localRegistration
+      ? removeWebhookConfigurations(client, localWebhookNames(namespace), AbortSignal.timeout(2_000)).then(
+        () => log.info("Removed the local webhook configurations"),
+        (err) => log.error("Cannot remove the local webhook configurations: {error}", { error: err }),
+      )
+      : Promise.resolve();
+    await within("Removing the local webhook configurations", removal);
+    await within(
+      "Stopping the servers",
+      Promise.allSettled([events.close(AbortSignal.timeout(1_000)).catch(() => {}), ...servers, webhook?.finished]),
+    );
     log.debug("Servers stopped {ms} ms into the stop", { ms: Math.round(performance.now() - stopStarted) });
     cacheStop.abort();
-    await cacheDone;
+    await within("Stopping the informer cache", cacheDone);
     for (const u of unobserve) u();
     client.close();
     log.info("Stopped; the graceful stop took {ms} ms", { ms: Math.round(performance.now() - stopStarted) });
@@ -351,16 +381,19 @@ export async function runProduct(config: Config, options: RunOptions): Promise<n
         address: effective.metricsAddress,
         secure: effective.metricsSecure,
         authorize: effective.metricsSecure ? tokenReviewAuthorizer(client) : undefined,
+        tlsMinVersion: cfg.tls?.minVersion,
         signal: serversStop.signal,
       });
       servers.push(metricsServer.finished);
     }
     if (effective.webhook.enabled) {
       const host = cfg.webhook.host;
+      const certificates = webhookCertificates(effective, client);
+      localRegistration = certificates.mode === "local";
       webhook = await startWebhook({
         port: cfg.webhook.port,
         hostname: host === "" ? "0.0.0.0" : host,
-        certificates: webhookCertificates(effective, client),
+        certificates,
         gangScheduling: cfg.gangSchedulingManagement !== undefined,
         metrics: metrics.webhook,
         signal: serversStop.signal,

@@ -168,6 +168,8 @@ export interface MetricsServerOptions {
   signal: AbortSignal;
   /** Clock for the self-signed certificate and the file checks. */
   clock?: Clock;
+  /** `tls.minVersion` of the configuration (`VersionTLS12`, default, or `VersionTLS13`). */
+  tlsMinVersion?: string;
 }
 
 /** A running metrics server. */
@@ -209,7 +211,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     cert: certificate.cert,
     key: certificate.key,
     ALPNProtocols: ["http/1.1"],
-    minVersion: "TLSv1.2",
+    minVersion: options.tlsMinVersion === "VersionTLS13" ? "TLSv1.3" : "TLSv1.2",
   }, (req, res) => void serveOne(app.fetch, req, res));
   server.requestTimeout = 30_000;
   server.on(

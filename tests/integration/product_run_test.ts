@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "yaml";
 import type { LeaderWorkerSet } from "../../api/types.ts";
-import { clusterTest, eventually, type TestCluster } from "../cluster/harness.ts";
+import { clusterTest, eventually, RESTART_CONTAINERS_LABEL, type TestCluster } from "../cluster/harness.ts";
 import { ensureTpuCapacity } from "./support/product.ts";
 import { httpGet, lwsCommand, parseMetrics, ProductProcess } from "./support/product_process.ts";
 
@@ -148,7 +148,9 @@ clusterTest("lws run: samples become Available, a rollout and a group recreation
       const leaderUid = (await cluster.kubectlOk(["get", "pod", "minimal-0", "-o", "jsonpath={.metadata.uid}"], {
         namespace,
       })).trim();
-      await cluster.restartContainers(namespace, "minimal-0-1");
+      // Label only: `cluster.restartContainers()` waits to see the restart, but the controller may have recreated the
+      // group (a fresh pod of the same name) before it looks.
+      await cluster.kubectlOk(["label", "pod", "minimal-0-1", `${RESTART_CONTAINERS_LABEL}=true`], { namespace });
       await waitInNamespace(cluster, namespace, "a new leader pod minimal-0, Available again", async () => {
         const uid =
           (await cluster.kubectl(["get", "pod", "minimal-0", "-o", "jsonpath={.metadata.uid}"], { namespace }))

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import type { PolicyRule } from "kubernetes-types/rbac/v1.d.ts";
 import { buildWebhookConfigurations } from "../../webhook/configurations.ts";
-import { clusterTest, eventually, type TestCluster } from "../cluster/harness.ts";
+import { clusterTest, eventually, RESTART_CONTAINERS_LABEL, type TestCluster } from "../cluster/harness.ts";
 import {
   httpGet,
   lwsCommand,
@@ -242,7 +242,9 @@ clusterTest("lws run with deploy/'s ServiceAccount token completes the sample sc
       const uid =
         (await cluster.kubectlOk(["get", "pod", "minimal-1", "-o", "jsonpath={.metadata.uid}"], { namespace }))
           .trim();
-      await cluster.restartContainers(namespace, "minimal-1-2");
+      // Label only: `cluster.restartContainers()` waits to see the restart, but the controller may have recreated the
+      // group (a fresh pod of the same name) before it looks.
+      await cluster.kubectlOk(["label", "pod", "minimal-1-2", `${RESTART_CONTAINERS_LABEL}=true`], { namespace });
       await wait("group 1 recreated", async () => {
         const now = await cluster.kubectl(["get", "pod", "minimal-1", "-o", "jsonpath={.metadata.uid}"], { namespace });
         return now.stdout.trim() !== "" && now.stdout.trim() !== uid && await available("minimal", 2);
