@@ -99,7 +99,8 @@ export interface RunningControllers {
  *   (→ the LWS of that name; worker sts status changes); Services controlled by an LWS. Pods are not watched.
  * - pod controller: Pods with the `name` label; StatefulSets controlled by a Pod (worker sts → its leader pod).
  *
- * Each controller waits until its stores are synced, then reconciles every key once and whatever changes.
+ * Both controllers wait until every store the reconcilers read is synced (not only the ones they watch), then
+ * reconcile every key once and whatever changes.
  *
  * @param options Client, cache, events, namespace, concurrency, clock, resync, hooks, signal.
  * @returns Stats and a promise of the end.
@@ -156,10 +157,23 @@ export function startControllers(options: StartControllersOptions): RunningContr
   // Subscribed before the controllers start, so a deletion is recorded before its reconcile can run.
   const unfollow = deletedPods.follow(pods);
 
-  const finished = Promise.all([
-    lwsController.run(reconcileLeaderWorkerSet, lwsContext, signal),
-    podController.run(reconcilePod, podContext, signal),
-  ]).then(() => {}).finally(unfollow);
+  // A controller waits for the stores it watches; the reconcilers also read stores no controller watches
+  // (revisions; LWS and services for the pod controller). Reconciling before those are listed reads them as empty:
+  // the LWS reconciler would take the leader sts's revision for missing and create a duplicate ("Creating missing
+  // revision"), and the pod reconciler would skip restart policies for want of the LWS. controller-runtime blocks
+  // a read until its informer is synced; here both controllers start once every store they read is.
+  const finished = (async () => {
+    try {
+      await Promise.all(Object.values(stores).map((store) => store.waitUntilSynced(signal)));
+    } catch (err) {
+      if (signal.aborted) return;
+      throw err;
+    }
+    await Promise.all([
+      lwsController.run(reconcileLeaderWorkerSet, lwsContext, signal),
+      podController.run(reconcilePod, podContext, signal),
+    ]);
+  })().finally(unfollow);
 
   return {
     finished,
