@@ -16,7 +16,7 @@ import type { Lease, LeaseSpec } from "kubernetes-types/coordination/v1.d.ts";
 import { getLogger } from "@logtape/logtape";
 import { type Clock, realClock } from "./clock.ts";
 import type { KubeClient } from "./client.ts";
-import { isNotFound } from "./errors.ts";
+import { isConflict, isNotFound } from "./errors.ts";
 import { formatMicroTime } from "./events.ts";
 import { LEASES } from "./resources.ts";
 
@@ -314,19 +314,31 @@ export function createLeaderElector(leases: LeaseClient, options: LeaderElection
     if (!observed || observed.spec?.holderIdentity !== identity) return;
     const attempt = deadlineSignal(clock, renewDeadlineMs);
     try {
-      const nowMicro = formatMicroTime(clock.now());
-      const released = await leases.update({
-        ...observed,
-        spec: {
-          holderIdentity: "",
-          leaseDurationSeconds: 1,
-          acquireTime: nowMicro,
-          renewTime: nowMicro,
-          leaseTransitions: observed.spec?.leaseTransitions ?? 0,
-        },
-      }, attempt.signal);
-      observe(released, clock.now());
-      log.info("Released lease {namespace}/{name}", { namespace, name });
+      let current: Lease | undefined = observed;
+      // A renewal that was in flight when the stop began may have committed on the server after we last observed
+      // the lease: the release then conflicts. Re-read it and release it if it is still ours, so a graceful stop
+      // hands over at once instead of after the lease expires.
+      for (let tries = 0; current && current.spec?.holderIdentity === identity; tries++) {
+        const nowMicro = formatMicroTime(clock.now());
+        try {
+          const released: Lease = await leases.update({
+            ...current,
+            spec: {
+              holderIdentity: "",
+              leaseDurationSeconds: 1,
+              acquireTime: nowMicro,
+              renewTime: nowMicro,
+              leaseTransitions: current.spec?.leaseTransitions ?? 0,
+            },
+          }, attempt.signal);
+          observe(released, clock.now());
+          log.info("Released lease {namespace}/{name}", { namespace, name });
+          return;
+        } catch (err) {
+          if (!isConflict(err) || tries >= 2) throw err;
+          current = await leases.get(namespace, name, attempt.signal);
+        }
+      }
     } catch (err) {
       log.warn("Cannot release lease {namespace}/{name}: {error}", { namespace, name, error: String(err) });
     } finally {

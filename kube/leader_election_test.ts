@@ -282,3 +282,21 @@ Deno.test("createLeaderElector() rejects inconsistent timings", () => {
   const elector = createLeaderElector(leases, base);
   assert.match(elector.identity, /^.+_[0-9a-f-]{36}$/);
 });
+
+Deno.test("createLeaderElector() releases on stop even when a renewal committed after it last observed the lease", async () => {
+  const leases = new FakeLeases();
+  const clock = new ManualClock();
+  const a = candidate(leases, clock, "a");
+  await advance(clock, 100);
+  assert.equal(a.elector.isLeader(), true);
+  // A renewal whose answer was lost: the server holds a newer resourceVersion, still with holder "a".
+  const stored = leases.get()!;
+  leases.leases.set(`lws-system/${DEFAULT_LEASE_NAME}`, {
+    ...stored,
+    metadata: { ...stored.metadata, resourceVersion: "9999" },
+  });
+  a.stop.abort();
+  assert.equal(await a.outcome, "stopped");
+  assert.equal(leases.get()?.spec?.holderIdentity, "", "released despite the conflict");
+  assert.equal(leases.get()?.spec?.leaseDurationSeconds, 1);
+});
