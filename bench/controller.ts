@@ -42,7 +42,12 @@ export function lwsTaskCommand(denoJson: string): string[] {
   return [Deno.execPath(), ...argv.slice(1)];
 }
 
-function freePort(): number {
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago.
+ *
+ * @returns the port
+ */
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -59,6 +64,8 @@ export interface StartControllerOptions {
   timeoutMs?: number;
   /** More `lws run` arguments. */
   extraArgs?: string[];
+  /** Start Deno's inspector on this 127.0.0.1 port (for the CPU profiler). */
+  inspectPort?: number;
 }
 
 /**
@@ -70,8 +77,12 @@ export interface StartControllerOptions {
  */
 export async function startController(options: StartControllerOptions): Promise<RunningController> {
   const [metricsPort, healthPort, dashboardPort] = [freePort(), freePort(), freePort()];
+  const [deno, run, ...denoArgs] = lwsTaskCommand(await Deno.readTextFile(join(REPO_ROOT, "deno.json")));
   const command = [
-    ...lwsTaskCommand(await Deno.readTextFile(join(REPO_ROOT, "deno.json"))),
+    deno!,
+    run!,
+    ...(options.inspectPort ? [`--inspect=127.0.0.1:${options.inspectPort}`] : []),
+    ...denoArgs,
     "run",
     "--kubeconfig",
     options.kubeconfig,

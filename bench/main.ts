@@ -11,12 +11,13 @@
  * ```
  *
  * Options: `--out DIR` (default `bench/out`), `--cluster-dir DIR` (default `.cluster/bench`; never the shared
- * `.cluster`), `--no-micro` (skip the micro-benchmarks), `--save` (also copy the report to `bench/results/`).
+ * `.cluster`), `--no-micro` (skip the micro-benchmarks), `--profile` (CPU profile of the controller during the last
+ * configuration), `--save` (also copy the report to `bench/results/`).
  * No timing is asserted anywhere: the figures are ratios measured in the same run, on the same control plane.
  *
  * @module
  */
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createClient, type KubeClient } from "../kube/client.ts";
 import { isNotFound } from "../kube/errors.ts";
@@ -34,7 +35,8 @@ import {
   startBenchCluster,
   stopBenchCluster,
 } from "./cluster.ts";
-import { type RunningController, startController } from "./controller.ts";
+import { freePort, type RunningController, startController } from "./controller.ts";
+import { connectProfiler, type ProfileSummary, summarizeProfile } from "./profile.ts";
 import { runDashboardBench } from "./dashboard.ts";
 import { runEngineBench } from "./engine.ts";
 import { watchedPids } from "./measure.ts";
@@ -53,13 +55,16 @@ import {
 } from "./results.ts";
 import { createNamespace, deleteNamespace, runLws, runRaw, runSteadyState, type WorkloadContext } from "./workloads.ts";
 
-const HELP = `Usage: deno task bench [--small | --full] [--out DIR] [--cluster-dir DIR] [--no-micro] [--save]
+const HELP =
+  `Usage: deno task bench [--small | --full] [--out DIR] [--cluster-dir DIR] [--no-micro] [--profile] [--save]
 
   --small            CI smoke preset (default): every workload and figure at toy sizes
   --full             the issue's sizes: 50 LWS × 4 groups × 4 pods, 10,000 filler pods, 60 s idle
   --out DIR          where bench-<preset>.json and bench-<preset>.html go (default bench/out)
   --cluster-dir DIR  the benchmark's own control plane (default .cluster/bench; never the shared .cluster)
   --no-micro         skip the engine and dashboard micro-benchmarks
+  --profile          CPU-profile the controller (V8 inspector, 1 ms sampling) during the last configuration's LWS
+                     workloads; writes controller-<preset>.cpuprofile next to the report
   --save             also copy the report to bench/results/ (the committed latest report)`;
 
 const startedAt = performance.now();
@@ -106,6 +111,11 @@ export interface BenchOptions {
   clusterDir: string;
   /** Run the engine and dashboard micro-benchmarks. */
   micro: boolean;
+  /**
+   * Write a CPU profile of the controller during the last configuration's LWS workloads to this `.cpuprofile` path
+   * (the controller then runs with the inspector attached, sampling every millisecond).
+   */
+  profilePath?: string;
 }
 
 /**
@@ -124,6 +134,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     log(`note: load average ${machine.loadAverageAtStart} on ${machine.nproc} CPUs; absolute times will be slower`);
   }
   const configs: ConfigResult[] = [];
+  let profile: ProfileSummary | null = null;
   let cluster: BenchCluster | undefined;
   let client: KubeClient | undefined;
   const sampler = new Sampler(500);
@@ -152,9 +163,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       await deleteNamespace(client, `bench-raw-${config.name}`, preset.workloadTimeoutSeconds * 1000);
 
       const controllerStarted = sampler.now();
+      const inspectPort = last && options.profilePath ? freePort() : undefined;
       const controller: RunningController = await startController({
         kubeconfig: cluster.controllerKubeconfig,
         logPath: join(cluster.state.logsDir, `lws-${config.name}.log`),
+        inspectPort,
       });
       const controllerReady = sampler.now();
       sampler.watch("controller", controller.pid);
@@ -162,7 +175,19 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       let steady;
       try {
         const ctx: WorkloadContext = { ...base, controller };
+        const profiler = inspectPort ? await connectProfiler(`127.0.0.1:${inspectPort}`) : undefined;
+        await profiler?.start();
         lws = await runLws(ctx, `bench-lws-${config.name}`);
+        if (profiler && options.profilePath) {
+          const raw = await profiler.stop();
+          profiler.close();
+          await Deno.writeTextFile(options.profilePath, JSON.stringify(raw));
+          profile = {
+            covers: `${config.name} W1, W2, W4`,
+            file: basename(options.profilePath),
+            ...summarizeProfile(raw),
+          };
+        }
         log(`LWS done: W1 ${lws.W1.wallSeconds} s, W2 ${lws.W2.wallSeconds} s, W4 ${lws.W4.wallSeconds} s`);
         if (last) steady = await runSteadyState(ctx, "bench-filler");
       } finally {
@@ -266,6 +291,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     configs,
     engine,
     dashboard,
+    profile,
     bottleneck: { summary: "", evidence: [] },
   };
   result.bottleneck = findBottleneck(result);
@@ -315,6 +341,7 @@ async function main(): Promise<number> {
       out: { type: "string" },
       "cluster-dir": { type: "string" },
       "no-micro": { type: "boolean" },
+      profile: { type: "boolean" },
       save: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -325,19 +352,24 @@ async function main(): Promise<number> {
   }
   if (values.small && values.full) throw new Error("Cannot run: choose one of --small and --full, got both");
   const preset = values.full ? PRESETS.full : PRESETS.small;
+  const outDir = resolve(values.out ?? join(REPO_ROOT, "bench", "out"));
+  await Deno.mkdir(outDir, { recursive: true });
+  const profilePath = values.profile ? join(outDir, `controller-${preset.name}.cpuprofile`) : undefined;
   const result = await runBench({
     preset,
     clusterDir: resolve(values["cluster-dir"] ?? DEFAULT_BENCH_CLUSTER_DIR),
     micro: !values["no-micro"],
+    profilePath,
   });
-  const paths = await writeReport(result, resolve(values.out ?? join(REPO_ROOT, "bench", "out")));
+  const paths = await writeReport(result, outDir);
   if (values.save) {
     const saved = await writeReport(result, join(REPO_ROOT, "bench", "results"));
+    if (profilePath) await Deno.copyFile(profilePath, join(REPO_ROOT, "bench", "results", basename(profilePath)));
     // Committed files pass `deno fmt --check`; the HTML is written compact, so format it once.
     await runDeno(["fmt", "--quiet", saved.html, saved.json]);
   }
   console.log(renderTable(result));
-  console.log(`\nJSON: ${paths.json}\nHTML: ${paths.html}`);
+  console.log(`\nJSON: ${paths.json}\nHTML: ${paths.html}${profilePath ? `\nCPU profile: ${profilePath}` : ""}`);
   return 0;
 }
 

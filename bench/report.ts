@@ -112,6 +112,14 @@ function engineLines(result: BenchResult): string[] {
   ];
 }
 
+function profileLine(result: BenchResult): string | undefined {
+  const p = result.profile;
+  if (!p) return undefined;
+  const areas = p.byArea.slice(0, 5).map((a) => `${a.name} ${a.percent}%`).join(", ");
+  return `Controller CPU profile (${p.covers}): busy ${int(p.busyMs)} ms of ${int(p.durationMs)} ms; self time by ` +
+    `area: ${areas}; top function: ${p.topFunctions[0]?.name ?? "—"} (${p.topFunctions[0]?.percent ?? 0}%)`;
+}
+
 /**
  * The table printed on stdout.
  *
@@ -133,6 +141,7 @@ export function renderTable(result: BenchResult): string {
     "",
     steadyLine(result) ?? "W3: not measured",
     ...engineLines(result),
+    ...(profileLine(result) ? [profileLine(result)!] : []),
     "",
     `Bottleneck: ${result.bottleneck.summary}`,
   ].join("\n");
@@ -254,6 +263,19 @@ function cpuChart(result: BenchResult): string {
     `role="img" aria-label="CPU per process">${rows.join("")}${full}${legend.join("")}</svg>`;
 }
 
+function profileSection(result: BenchResult): string {
+  const p = result.profile;
+  if (!p) return "";
+  const rows = (entries: { name: string; selfMs: number; percent: number }[]) =>
+    entries.map((e) => [e.name, num(e.selfMs, 0), `${num(e.percent)} %`]);
+  return `<h2>Controller CPU profile (${escape(p.covers)})</h2>
+<p>V8 sampling profiler (1 ms) through the inspector; busy ${int(p.busyMs)} ms of ${int(p.durationMs)} ms. Raw profile:
+<code>${escape(p.file)}</code> (open in Chrome DevTools, Performance tab). While it is attached the controller is a
+little slower, so this configuration's controller figures carry that overhead.</p>
+${htmlTable(["area", "self ms", "of busy time"], rows(p.byArea))}
+${htmlTable(["function", "self ms", "of busy time"], rows(p.topFunctions))}`;
+}
+
 function htmlTable(headers: string[], rows: string[][]): string {
   return `<table><thead><tr>${headers.map((h) => `<th>${escape(h)}</th>`).join("")}</tr></thead><tbody>${
     rows.map((r) => `<tr>${r.map((c) => `<td>${escape(c)}</td>`).join("")}</tr>`).join("")
@@ -320,6 +342,7 @@ ${cpuChart(result)}
 <h2>Bottleneck</h2>
 <p>${escape(result.bottleneck.summary)}</p>
 <ul>${result.bottleneck.evidence.map((line) => `<li>${escape(line)}</li>`).join("")}</ul>
+${profileSection(result)}
 <h2>Engine</h2>
 ${
     htmlTable(["figure", "value"], [

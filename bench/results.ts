@@ -5,6 +5,7 @@
  * @module
  */
 import type { MachineInfo } from "./procfs.ts";
+import type { ProfileSummary } from "./profile.ts";
 import type { KcmLimits, Preset } from "./presets.ts";
 
 /** Version of the JSON shape. */
@@ -207,6 +208,8 @@ export interface BenchResult {
   configs: ConfigResult[];
   engine: EngineFigures;
   dashboard: DashboardFigures;
+  /** CPU profile of the controller (`--profile`), or `null`. */
+  profile: ProfileSummary | null;
   /** What limits throughput now, with the counters that show it. */
   bottleneck: { summary: string; evidence: string[] };
 }
