@@ -126,11 +126,13 @@ export function loadOverview(source: DashboardSource, query: OverviewQuery, now:
     (!query.namespace || l.metadata.namespace === query.namespace) &&
     (!needle || `${l.metadata.namespace}/${l.metadata.name}`.toLowerCase().includes(needle))
   );
-  // Only the selected LWS pay for reading their pods; `total` still counts the namespace's LWS.
+  // Only the selected LWS pay for reading their pods; `total` still counts the namespace's LWS. Events tell the
+  // recent group recreations of the warning badge.
   const objects = selected.map((lws) => ({
     lws,
     pods: source.podsOf(lws.metadata.namespace ?? "", lws.metadata.name ?? ""),
     statefulSets: source.statefulSetsOf(lws.metadata.namespace ?? "", lws.metadata.name ?? ""),
+    events: source.eventsOf(lws.metadata.namespace ?? "", lws.metadata.name ?? ""),
   }));
   const view = buildOverview(objects, {
     now,

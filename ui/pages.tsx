@@ -10,12 +10,11 @@ import type { ComponentChildren, VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
 import type { DashboardContext } from "./context.ts";
 import { ConnectionBadge } from "./components/connection.tsx";
-import { DetailSummary, EventsPanel, summaryProps } from "./components/detail.tsx";
+import { DetailSettings, DetailSummary, EventsPanel, settingsProps, summaryProps } from "./components/detail.tsx";
 import { detailStreamUrl, GroupGrid, type GroupGridProps } from "./components/grid.tsx";
 import { Island } from "./components/island.tsx";
 import { overviewStreamUrl, OverviewTable } from "./components/overview.tsx";
 import { loadDetail, loadOverview, loadPod, parseDetailQuery, parseOverviewQuery } from "./data.ts";
-import type { DetailView } from "./view_model.ts";
 
 interface LayoutProps {
   title: string;
@@ -62,36 +61,6 @@ function Layout(props: LayoutProps) {
 
 function html(node: VNode): string {
   return `<!doctype html>${renderToString(node)}`;
-}
-
-function Settings(props: { view: DetailView }) {
-  const v = props.view;
-  const items: [string, string][] = [
-    ["Replicas", String(v.summary.replicas)],
-    ["Size", String(v.summary.size)],
-    ["Restart policy", v.restartPolicy],
-    ["Startup policy", v.startupPolicy],
-    ["Max unavailable", v.maxUnavailable],
-    ["Max surge", v.maxSurge],
-    [
-      "Subgroups",
-      v.subGroupSize ? `size ${v.subGroupSize}, ${v.subGroupPolicyType ?? "LeaderWorker"}` : "off",
-    ],
-    ["Generation", `${v.generation ?? "—"} (observed ${v.observedGeneration ?? "—"})`],
-  ];
-  return (
-    <section aria-labelledby="settings-heading" class="settings">
-      <h2 id="settings-heading" class="visually-hidden">Settings</h2>
-      <dl class="facts inline">
-        {items.map(([k, val]) => (
-          <div key={k}>
-            <dt>{k}</dt>
-            <dd>{val}</dd>
-          </div>
-        ))}
-      </dl>
-    </section>
-  );
 }
 
 /**
@@ -163,7 +132,7 @@ export function pagesApp(ctx: DashboardContext): Hono {
     return c.html(html(
       <Layout title={`${namespace}/${name}`} css={assets.css} js={assets.js} stream={stream} crumbs={crumbs}>
         <Island name="DetailSummary" component={DetailSummary} props={summaryProps(view)} />
-        <Settings view={view} />
+        <Island name="DetailSettings" component={DetailSettings} props={settingsProps(view)} />
         <Island name="GroupGrid" component={GroupGrid} props={gridProps} />
         <Island name="EventsPanel" component={EventsPanel} props={{ events: view.events }} />
         <details class="spec">

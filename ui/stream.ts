@@ -6,7 +6,9 @@
  *
  * Wire format (`text/event-stream`): `retry: 2000`, then `event: hello` (`{heartbeatMs}`), then `event: view` with
  * the whole current view as JSON (so a reconnecting client is current at once), further `event: view` on change,
- * and `event: ping` (`{t}`) every `heartbeatMs` so the client can tell a silent stream from a dead one.
+ * and `event: ping` (`{t}`) every `heartbeatMs` so the client can tell a silent stream from a dead one. With each
+ * heartbeat every watched view is rendered again and sent when it differs, so ages and time windows move on an idle
+ * LeaderWorkerSet too.
  *
  * The hub subscribes to the source only while at least one client is connected and stops its timers when the last
  * one leaves, so an idle dashboard costs nothing.
@@ -239,9 +241,28 @@ export class LiveHub {
     this.#heartbeatTimer = this.#clock.setTimer(this.#heartbeatMs, () => {
       const message = `event: ping\ndata: ${JSON.stringify({ t: this.#clock.now() })}\n\n`;
       for (const client of [...this.#clients]) this.#write(client, message);
+      this.#refresh();
       if (this.#clients.size > 0) this.#scheduleHeartbeat();
       else this.#heartbeatTimer = undefined;
     });
+  }
+
+  /**
+   * Renders every watched view again, though nothing changed: views carry ages ("3m ago") and time windows (a
+   * recent group recreation), which move with the clock alone. Only views whose payload differs are sent.
+   */
+  #refresh(): void {
+    const started = performance.now();
+    const payloads = new Map<string, string>();
+    for (const client of [...this.#clients]) {
+      let payload = payloads.get(client.view.id);
+      if (payload === undefined) {
+        payload = JSON.stringify(this.#render(client.view));
+        payloads.set(client.view.id, payload);
+      }
+      this.#sendView(client, payload);
+    }
+    this.counters.flushMs += performance.now() - started;
   }
 
   #write(client: Client, text: string): void {

@@ -110,6 +110,32 @@ Deno.test("LiveHub sends a heartbeat every heartbeatMs while clients are connect
   assert.deepEqual(clock.pendingDelays(), []);
 });
 
+Deno.test("LiveHub renders views again with each heartbeat and sends those that changed with time alone", async () => {
+  const { clock, source, hub } = setup();
+  let renders = 0;
+  // A view that depends on the clock only, like an age: its text changes every 30 s.
+  const aging: LiveView = {
+    id: "aging",
+    concerns: () => false,
+    render: () => {
+      renders++;
+      return { halfMinutes: Math.floor(clock.now() / 30_000) };
+    },
+  };
+  const client = collect(hub.open(aging));
+  await clock.advance(0);
+  assert.equal(views(client.messages).length, 1);
+  await clock.advance(15_000); // 1,015,000: still the 33rd half-minute
+  assert.equal(renders, 2);
+  assert.equal(views(client.messages).length, 1, "an unchanged view is not sent again");
+  await clock.advance(15_000); // 1,030,000: the 34th
+  assert.equal(renders, 3);
+  assert.deepEqual(views(client.messages).map((m) => JSON.parse(m.data).halfMinutes), [33, 34]);
+  assert.equal(source.listenerCount(), 1);
+  await client.stop();
+  assert.deepEqual(clock.pendingDelays(), []);
+});
+
 Deno.test("LiveHub.close() ends every stream", async () => {
   const { clock, source, hub } = setup();
   const a = countingView(source, "va", "default", "a");

@@ -29,6 +29,7 @@ import {
   ENV_TPU_PROCESS_PORT,
   ENV_TPU_WORKER_HOSTNAMES,
   ENV_TPU_WORKER_ID,
+  EVENT_REASON_RECREATE_GROUP,
   KEY_PREFIX,
   LABEL_GROUP_INDEX,
   LABEL_NAME,
@@ -141,8 +142,24 @@ export interface GroupRow {
   readyPods: number;
   /** Leader first, then workers by index. */
   cells: PodCell[];
-  /** Groups with a failed, restarting or unscheduled pod, or with missing worker StatefulSet. */
+  /** The controller recreated this group within {@linkcode RECENT_RECREATION_MS} (its `RecreateGroup` event). */
+  recreated?: RecreationView;
+  /**
+   * The group needs attention: a failed, restarting or unscheduled pod, recreated within
+   * {@linkcode RECENT_RECREATION_MS}, or its worker StatefulSet missing for longer than
+   * {@linkcode MISSING_WORKERS_GRACE_MS}.
+   */
   warning: boolean;
+}
+
+/** A recent recreation of a group, from the controller's `RecreateGroup` event about it. */
+export interface RecreationView {
+  /** Age of the last recreation, e.g. `45s`. */
+  age: string;
+  /** Recreations reported by the event (its series count), at least 1. */
+  count: number;
+  /** The event's note: `Worker pod <pod> failed, deleted leader pod <leader> to recreate group <g>`. */
+  note: string;
 }
 
 /** A condition of `status.conditions`, with its age. */
@@ -183,8 +200,10 @@ export interface WarningCounts {
   restarting: number;
   /** Groups with an unscheduled pod. */
   unscheduled: number;
-  /** Groups (size > 1) whose leader exists but whose worker StatefulSet does not. */
+  /** Groups (size > 1) whose leader exists but whose worker StatefulSet does not, past the grace period. */
   missingWorkers: number;
+  /** Groups recreated within {@linkcode RECENT_RECREATION_MS} that are not failed, restarting or unscheduled now. */
+  recreated: number;
   /** Human text, e.g. `1 group failed · 2 restarting`; empty when all counts are 0. */
   text: string;
 }
@@ -557,9 +576,10 @@ function conditionTrue(conditions: readonly { type: string; status: string }[] |
 /**
  * Classifies a pod for the grid: the most urgent thing about it, with a short text label.
  *
- * Order: terminating (deletionTimestamp), phase Failed/Succeeded/Unknown, CrashLoopBackOff (restarting), a waiting
- * reason that will not resolve (failed: `ImagePullBackOff`, `CreateContainerConfigError`, …), Pending and not
- * schedulable (unscheduled), restarted and not ready (restarting), Pending, Running and Ready (ready), Running.
+ * Order: phase Failed (also while being deleted), terminating (deletionTimestamp), phase Succeeded/Unknown,
+ * CrashLoopBackOff (restarting), a waiting reason that will not resolve (failed: `ImagePullBackOff`,
+ * `CreateContainerConfigError`, …), Pending and not schedulable (unscheduled), restarted and not ready (restarting),
+ * Pending, Running and Ready (ready), Running.
  *
  * @param pod The pod.
  * @returns Its state, label and whether it is ready (Running with condition Ready True).
@@ -567,10 +587,11 @@ function conditionTrue(conditions: readonly { type: string; status: string }[] |
 export function classifyPod(pod: Pod): { state: PodState; label: string; ready: boolean } {
   const phase = pod.status?.phase ?? "Pending";
   const ready = phase === "Running" && conditionTrue(pod.status?.conditions, "Ready");
-  if (pod.metadata?.deletionTimestamp) return { state: "terminating", label: "Terminating", ready };
+  // A failed pod being deleted (its StatefulSet replaces it, or its group is recreated) still shows why it goes.
   if (phase === "Failed") {
     return { state: "failed", label: pod.status?.reason ? `Failed: ${pod.status.reason}` : "Failed", ready };
   }
+  if (pod.metadata?.deletionTimestamp) return { state: "terminating", label: "Terminating", ready };
   if (phase === "Succeeded") return { state: "succeeded", label: "Completed", ready };
   if (phase === "Unknown") return { state: "unknown", label: "Unknown", ready };
   // Ready implies every container runs: nothing below can apply (the common case, kept cheap).
@@ -706,7 +727,77 @@ interface Analysis {
   pods: number;
 }
 
-function analyze(objects: LwsObjects): Analysis {
+/**
+ * How long a group may lack its worker StatefulSet before the dashboard flags it: the pod controller creates it right
+ * after the leader pod (`LeaderCreated`) or right after the leader became Ready (`LeaderReady`), so a younger gap is
+ * a group on its way up, not a problem.
+ */
+export const MISSING_WORKERS_GRACE_MS = 30_000;
+
+/**
+ * Whether a group whose leader exists but whose worker StatefulSet does not has been so for longer than
+ * {@linkcode MISSING_WORKERS_GRACE_MS}: counted from the leader's creation (`LeaderCreated`) or from its Ready
+ * transition (`LeaderReady`; a leader that is not Ready yet is waited for, and its own cell says why).
+ */
+function workersOverdue(leader: Pod, startupPolicy: string | undefined, now: number): boolean {
+  let since: string | undefined;
+  if (startupPolicy === "LeaderReady") {
+    const ready = leader.status?.conditions?.find((c) => c.type === "Ready" && c.status === "True");
+    if (!ready) return false;
+    since = ready.lastTransitionTime ?? leader.metadata?.creationTimestamp;
+  } else since = leader.metadata?.creationTimestamp;
+  const at = since ? Date.parse(since) : NaN;
+  // No usable time: flag it rather than hide a problem.
+  return Number.isNaN(at) || now - at > MISSING_WORKERS_GRACE_MS;
+}
+
+/** How long after a group recreation (the controller's `RecreateGroup` event) the group and the badge say so. */
+export const RECENT_RECREATION_MS = 10 * 60_000;
+
+/** When an event last happened (RFC 3339), from its series, legacy fields, event time or creation. */
+function eventTime(event: DashboardEvent): string | undefined {
+  return event.series?.lastObservedTime ?? event.deprecatedLastTimestamp ?? event.eventTime ??
+    event.metadata?.creationTimestamp ?? undefined;
+}
+
+/**
+ * Groups the controller recreated within {@linkcode RECENT_RECREATION_MS}, from its `RecreateGroup` events: the
+ * group is the one of the leader pod the event relates to (`<lws>-<g>`), else the one its note names. A pod that
+ * fails and is replaced within a moment may never be seen failed by a live page; the event stays.
+ */
+function recentRecreations(
+  name: string,
+  events: readonly DashboardEvent[] | undefined,
+  now: number,
+): Map<number, RecreationView & { at: number }> {
+  const out = new Map<number, RecreationView & { at: number }>();
+  for (const event of events ?? []) {
+    if (event.reason !== EVENT_REASON_RECREATE_GROUP) continue;
+    const time = eventTime(event);
+    const at = time ? Date.parse(time) : NaN;
+    if (Number.isNaN(at) || now - at > RECENT_RECREATION_MS) continue;
+    const related = event.related?.name ?? "";
+    const group = related.startsWith(`${name}-`)
+      ? parseIndex(related.slice(name.length + 1))
+      : parseIndex(/recreate group ([0-9]+)$/.exec(event.note ?? "")?.[1]);
+    if (group === undefined) continue;
+    const count = Math.max(1, event.series?.count ?? event.deprecatedCount ?? 1);
+    const seen = out.get(group);
+    if (seen && seen.at >= at) {
+      seen.count += count;
+      continue;
+    }
+    out.set(group, {
+      at,
+      age: formatAge(time, now) ?? "0s",
+      count: count + (seen?.count ?? 0),
+      note: event.note ?? "",
+    });
+  }
+  return out;
+}
+
+function analyze(objects: LwsObjects, now: number): Analysis {
   const { lws } = objects;
   const namespace = lws.metadata.namespace ?? "";
   const name = lws.metadata.name ?? "";
@@ -747,6 +838,7 @@ function analyze(objects: LwsObjects): Analysis {
   const sorted = [...indexes].sort((a, b) => a - b);
 
   const front = stsPartition !== undefined && stsPartition > specPartition ? stsPartition : specPartition;
+  const recreations = recentRecreations(name, objects.events, now);
   const groups: GroupRow[] = [];
   const revisionCounts = new Map<string, number>();
   for (const g of sorted) {
@@ -813,9 +905,20 @@ function analyze(objects: LwsObjects): Analysis {
       (size === 1 || stsRevision === updateRevision);
     const revision = leaderRevision ?? stsRevision;
     if (revision !== undefined) revisionCounts.set(revision, (revisionCounts.get(revision) ?? 0) + 1);
-    const revisionRole = updated ? "new" : revision === undefined || updateRevision === undefined ? "unknown" : "old";
+    // A group whose worker StatefulSet is not created yet is on the new revision when its leader is (it is not
+    // `updated` as the controller counts it until the StatefulSet exists).
+    const onUpdate = updateRevision !== undefined && revision === updateRevision &&
+      (sts === undefined || stsRevision === updateRevision);
+    const revisionRole = updated || onUpdate
+      ? "new"
+      : revision === undefined || updateRevision === undefined
+      ? "unknown"
+      : "old";
 
     const missingWorkers = groupSize > 1 && leader !== undefined && sts === undefined;
+    const workersLate = missingWorkers && workersOverdue(leader, lws.spec?.startupPolicy, now);
+    const recreated = recreations.get(g);
+    const recreation = recreated && { age: recreated.age, count: recreated.count, note: recreated.note };
     let worst: PodState = "ready";
     let readyCount = 0;
     for (const cell of cells) {
@@ -862,7 +965,9 @@ function analyze(objects: LwsObjects): Analysis {
         : undefined,
       readyPods: readyCount,
       cells,
-      warning: state === "failed" || state === "restarting" || state === "unscheduled" || missingWorkers,
+      recreated: recreation,
+      warning: state === "failed" || state === "restarting" || state === "unscheduled" || workersLate ||
+        recreation !== undefined,
     });
   }
 
@@ -900,22 +1005,26 @@ function analyze(objects: LwsObjects): Analysis {
 }
 
 function warningCounts(groups: readonly GroupRow[]): WarningCounts {
-  let failed = 0, restarting = 0, unscheduled = 0, missingWorkers = 0;
+  let failed = 0, restarting = 0, unscheduled = 0, missingWorkers = 0, recreated = 0;
   for (const g of groups) {
     if (g.state === "failed") failed++;
     else if (g.state === "restarting") restarting++;
     else if (g.state === "unscheduled") unscheduled++;
+    else if (g.recreated) recreated++;
     else if (g.warning) missingWorkers++;
   }
   // "1 group failed · 2 restarting": only the first part names the noun.
-  const text = ([[failed, "failed"], [restarting, "restarting"], [unscheduled, "unscheduled"], [
-    missingWorkers,
-    "without workers",
-  ]] as const)
+  const text = ([
+    [failed, "failed"],
+    [restarting, "restarting"],
+    [unscheduled, "unscheduled"],
+    [recreated, "recreated"],
+    [missingWorkers, "without workers"],
+  ] as const)
     .filter(([n]) => n > 0)
     .map(([n, what], i) => (i === 0 ? `${plural(n, "group")} ${what}` : `${n} ${what}`))
     .join(" · ");
-  return { failed, restarting, unscheduled, missingWorkers, text };
+  return { failed, restarting, unscheduled, missingWorkers, recreated, text };
 }
 
 function summaryOf(a: Analysis, now: number): OverviewRow {
@@ -934,8 +1043,10 @@ function summaryOf(a: Analysis, now: number): OverviewRow {
   else status = { label: "Pending", tone: "neutral" };
   // The status pill tells what the controller reports; pod trouble goes to the separate warning badge.
   const warnings = warningCounts(a.groups);
+  // A rollout is under way while a group still runs an old revision, and until the controller says it is over: the
+  // last group being updated is on no revision for a moment (leader and worker StatefulSet recreated).
   const inProgress = updatedGroups < a.replicas && a.updateRevision !== undefined &&
-    a.groups.some((g) => !g.surge && g.revisionRole === "old");
+    (is(CONDITION_UPDATE_IN_PROGRESS) || a.groups.some((g) => !g.surge && g.revisionRole === "old"));
   return {
     key: `${a.namespace}/${a.name}`,
     namespace: a.namespace,
@@ -978,7 +1089,7 @@ function summaryOf(a: Analysis, now: number): OverviewRow {
  * @returns A new row (plain data).
  */
 export function buildOverviewRow(objects: LwsObjects, now: number): OverviewRow {
-  return summaryOf(analyze(objects), now);
+  return summaryOf(analyze(objects, now), now);
 }
 
 /** Options of {@linkcode buildOverview}. */
@@ -1112,8 +1223,7 @@ function gridPage(a: Analysis, options: DetailOptions): GroupPage {
  * @returns Plain data.
  */
 export function eventView(event: DashboardEvent, now: number): EventView {
-  const time = event.series?.lastObservedTime ?? event.deprecatedLastTimestamp ?? event.eventTime ??
-    event.metadata?.creationTimestamp;
+  const time = eventTime(event);
   return {
     type: event.type ?? "Normal",
     reason: event.reason ?? "",
@@ -1180,7 +1290,7 @@ function specYaml(lws: LeaderWorkerSet): string {
  * @returns The detail view (new plain data).
  */
 export function buildDetail(objects: LwsObjects, options: DetailOptions): DetailView {
-  const a = analyze(objects);
+  const a = analyze(objects, options.now);
   const { lws } = objects;
   const ru = lws.spec?.rolloutStrategy?.rollingUpdateConfiguration;
   const sg = lws.spec?.leaderWorkerTemplate?.subGroupPolicy;
@@ -1306,7 +1416,7 @@ export interface PodDetailOptions {
   now: number;
   /** The LWS's update revision (leader StatefulSet's `template-revision-hash`), to flag an outdated pod. */
   updateRevision?: string;
-  /** Events regarding the pod. */
+  /** Events regarding the pod (by name; those regarding another pod uid of that name are left out). */
   events?: readonly DashboardEvent[];
 }
 
@@ -1365,7 +1475,13 @@ export function buildPodDetail(pod: Pod, options: PodDetailOptions): PodDetailVi
     ],
     lwsLabels: prefixed(pod.metadata?.labels),
     lwsAnnotations: prefixed(pod.metadata?.annotations),
-    events: eventViews(options.events, options.now, 50),
+    // Events are listed by pod name: keep those of this pod, not of an earlier pod of the same name (a recreated
+    // group's leader, a replaced worker).
+    events: eventViews(
+      options.events?.filter((e) => !e.regarding?.uid || !pod.metadata?.uid || e.regarding.uid === pod.metadata.uid),
+      options.now,
+      50,
+    ),
   };
 }
 

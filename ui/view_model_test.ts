@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import type { LeaderWorkerSet } from "../api/types.ts";
 import {
   eventFixture,
   FIXTURE_NOW,
   type FixturePodState,
+  lwsFixture,
   podFixture,
   statefulSetFixture,
   worldFixture,
@@ -16,13 +18,24 @@ import {
   envView,
   formatAge,
   type GroupRow,
+  MISSING_WORKERS_GRACE_MS,
   type PodState,
+  RECENT_RECREATION_MS,
 } from "./view_model.ts";
 
 const now = FIXTURE_NOW;
 
+/** The LWS with the conditions of another fixture state. */
+function lwsWithConditions(lws: LeaderWorkerSet, conditions: "available" | "updating"): LeaderWorkerSet {
+  return { ...lws, status: { ...lws.status, conditions: lwsFixture({ conditions }).status!.conditions } };
+}
+
 function rows(world: ReturnType<typeof worldFixture>, options: Parameters<typeof buildDetail>[1] = { now }) {
   return buildDetail(world, options).grid.rows;
+}
+
+function row0(world: ReturnType<typeof worldFixture>, at: number): GroupRow {
+  return buildDetail(world, { now: at }).grid.rows[0]!;
 }
 
 function row(world: ReturnType<typeof worldFixture>, index: number): GroupRow {
@@ -50,6 +63,11 @@ Deno.test("classifyPod() gives every pod state a colour class and a text label",
       assert.deepEqual(classifyPod(pod), { state, label, ready });
     });
   }
+  await t.step("a failed pod being deleted still shows that it failed", () => {
+    const failed = podFixture({ lwsName: "x", group: 0, worker: 1, size: 2, revision: "r", state: "failed" });
+    const pod = { ...failed, metadata: { ...failed.metadata, deletionTimestamp: new Date(now).toISOString() } };
+    assert.deepEqual(classifyPod(pod), { state: "failed", label: "Failed: Evicted", ready: false });
+  });
   await t.step("a pod without status is pending and not yet scheduled", () => {
     assert.deepEqual(classifyPod({ metadata: { name: "p" } }), { state: "pending", label: "Scheduling", ready: false });
   });
@@ -147,6 +165,45 @@ Deno.test("buildDetail() marks missing pods and missing worker StatefulSets", as
     assert.equal(summary.warnings.missingWorkers, 1);
     assert.equal(summary.warnings.text, "1 group without workers");
   });
+  await t.step("a group on its way up is not flagged: the grace period counts from the leader's creation", () => {
+    const world = worldFixture({
+      replicas: 2,
+      size: 3,
+      missingWorkerSets: [1],
+      podState: (g, w) => (g === 1 && w > 0 ? "absent" : "ready"),
+    });
+    const created = Date.parse(world.pods.find((p) => p.metadata?.name === "demo-1")!.metadata!.creationTimestamp!);
+    for (
+      const [elapsed, warning] of [[0, false], [MISSING_WORKERS_GRACE_MS, false], [MISSING_WORKERS_GRACE_MS + 1, true]]
+    ) {
+      const r = rows(world, { now: created + Number(elapsed), pageSize: 500 }).find((r) => r.index === 1)!;
+      assert.equal(r.label, "Workers not created");
+      assert.equal(r.warning, warning, `${elapsed} ms after the leader was created`);
+      // The leader is on the update revision: the group is not shown as old while its workers are being created.
+      assert.equal(r.revisionRole, "new");
+      assert.equal(r.updated, false);
+      const summary = buildOverviewRow(world, created + Number(elapsed));
+      assert.equal(summary.warnings.text, warning ? "1 group without workers" : "");
+    }
+  });
+  await t.step("with LeaderReady the grace period counts from the leader's Ready transition", () => {
+    const leaderReady = (leaderState: FixturePodState) => {
+      const world = worldFixture({
+        replicas: 1,
+        size: 2,
+        missingWorkerSets: [0],
+        podState: (_g, w) => (w > 0 ? "absent" : leaderState),
+      });
+      return { ...world, lws: { ...world.lws, spec: { ...world.lws.spec, startupPolicy: "LeaderReady" as const } } };
+    };
+    const world = leaderReady("ready");
+    const leader = world.pods.find((p) => p.metadata?.name === "demo-0")!;
+    const readySince = Date.parse(leader.status!.conditions!.find((c) => c.type === "Ready")!.lastTransitionTime!);
+    assert.equal(row0(world, readySince + MISSING_WORKERS_GRACE_MS).warning, false);
+    assert.equal(row0(world, readySince + MISSING_WORKERS_GRACE_MS + 1).warning, true);
+    const waiting = leaderReady("pending");
+    assert.equal(row0(waiting, now + 86_400_000).warning, false, "a leader that is not Ready yet is waited for");
+  });
   await t.step("a missing leader is a 'Leader not created' group", () => {
     const world = worldFixture({ replicas: 2, size: 2, podState: (g) => (g === 1 ? "absent" : "ready") });
     const r = row(world, 1);
@@ -211,6 +268,81 @@ Deno.test("buildDetail() tells old from new revisions per group and per pod", ()
   assert.deepEqual(view.summary.rollout, { updated: 2, desired: 4, percent: 50, inProgress: true });
   assert.equal(view.summary.status.label, "Updating");
   assert.deepEqual(view.grid.rows.map((r) => r.queued), [true, true, false, false]);
+});
+
+Deno.test("buildOverviewRow() keeps a rollout in progress while its last group is being recreated", () => {
+  // Groups 1-3 updated; group 0 is between its old leader and its new one: no pod, no worker StatefulSet.
+  const world = worldFixture({
+    replicas: 4,
+    size: 2,
+    conditions: "updating",
+    stsPartition: 0,
+    updated: (g) => g >= 1,
+    missingWorkerSets: [0],
+    podState: (g) => (g === 0 ? "absent" : "ready"),
+  });
+  const row = buildOverviewRow(world, now);
+  assert.equal(row.groups, 4);
+  assert.deepEqual(row.rollout, { updated: 3, desired: 4, percent: 75, inProgress: true });
+  const done = buildOverviewRow({ ...world, lws: lwsWithConditions(world.lws, "available") }, now);
+  assert.equal(done.rollout.inProgress, false, "no old group and the controller says the update is over");
+});
+
+Deno.test("buildDetail() flags groups the controller recreated recently, from its RecreateGroup events", async (t) => {
+  const recreation = (group: number, agoMs: number, options: { related?: boolean; count?: number } = {}) => {
+    const event = eventFixture({
+      lwsName: "demo",
+      reason: "RecreateGroup",
+      note: `Worker pod demo-${group}-1 failed, deleted leader pod demo-${group} to recreate group ${group}`,
+      agoMs,
+      seq: group * 100 + agoMs,
+    });
+    if (options.related ?? true) event.related = { kind: "Pod", name: `demo-${group}`, namespace: "default" };
+    if (options.count) event.series = { count: options.count, lastObservedTime: event.eventTime! };
+    return event;
+  };
+  await t.step("a recent recreation is shown on its group and counted in the badge", () => {
+    const world = worldFixture({ replicas: 3, size: 2, events: [recreation(1, 45_000)] });
+    const r = row(world, 1);
+    assert.equal(r.state, "ready");
+    assert.deepEqual(r.recreated, {
+      age: "45s",
+      count: 1,
+      note: "Worker pod demo-1-1 failed, deleted leader pod demo-1 to recreate group 1",
+    });
+    assert.equal(r.warning, true);
+    assert.equal(row(world, 0).recreated, undefined);
+    const summary = buildOverviewRow(world, now);
+    assert.equal(summary.warnings.recreated, 1);
+    assert.equal(summary.warnings.text, "1 group recreated");
+    assert.deepEqual(buildDetail(world, { now }).grid.attention, [1]);
+  });
+  await t.step("the group comes from the note when the event relates to no pod; series add up", () => {
+    const world = worldFixture({
+      replicas: 3,
+      size: 2,
+      events: [recreation(2, 30_000, { related: false, count: 3 }), recreation(2, 200_000)],
+    });
+    assert.deepEqual({ ...row(world, 2).recreated, note: undefined }, { age: "30s", count: 4, note: undefined });
+  });
+  await t.step(`a recreation older than ${RECENT_RECREATION_MS / 60_000} minutes is history, not a warning`, () => {
+    const world = worldFixture({ replicas: 2, size: 2, events: [recreation(1, RECENT_RECREATION_MS + 1)] });
+    assert.equal(row(world, 1).recreated, undefined);
+    assert.equal(row(world, 1).warning, false);
+    assert.equal(buildOverviewRow(world, now).warnings.text, "");
+  });
+  await t.step("a group that failed again counts as failed, not twice", () => {
+    const world = worldFixture({
+      replicas: 2,
+      size: 2,
+      events: [recreation(1, 10_000)],
+      podState: (g, w) => (g === 1 && w === 1 ? "failed" : "ready"),
+    });
+    const warnings = buildOverviewRow(world, now).warnings;
+    assert.equal(warnings.failed, 1);
+    assert.equal(warnings.recreated, 0);
+    assert.equal(warnings.text, "1 group failed");
+  });
 });
 
 Deno.test("buildDetail() without a leader StatefulSet knows no update revision", () => {
@@ -353,6 +485,7 @@ Deno.test("buildOverviewRow() reports failures, restarts and unscheduled groups 
     restarting: 2,
     unscheduled: 1,
     missingWorkers: 0,
+    recreated: 0,
     text: "1 group failed · 2 restarting · 1 unscheduled",
   });
   assert.deepEqual(r.status, { label: "Available", tone: "ok" }, "the status is the controller's, not the pods'");
@@ -380,6 +513,23 @@ Deno.test("buildOverview() filters by namespace and search and sorts rows", () =
   assert.deepEqual(searched.rows.map((r) => r.name), ["llama"]);
   assert.equal(searched.total, 3);
   assert.deepEqual(buildOverview(all, { now, query: "team-a/b" }).rows.map((r) => r.name), ["b"]);
+});
+
+Deno.test("buildPodDetail() lists the events of this pod, not of an earlier pod of the same name", () => {
+  const pod = podFixture({ lwsName: "demo", group: 1, worker: 0, size: 2, revision: "r" });
+  const event = (uid: string | undefined, note: string, agoMs: number) => {
+    const e = eventFixture({ lwsName: "demo", kind: "Pod", name: "demo-1", reason: "Scheduled", note, agoMs });
+    return { ...e, metadata: { ...e.metadata, name: note }, regarding: { ...e.regarding, uid } };
+  };
+  const view = buildPodDetail(pod, {
+    now,
+    events: [
+      event(pod.metadata!.uid, "this pod", 1_000),
+      event("uid-of-the-pod-before", "the pod before", 60_000),
+      event(undefined, "no uid", 2_000),
+    ],
+  });
+  assert.deepEqual(view.events.map((e) => e.note), ["this pod", "no uid"]);
 });
 
 Deno.test("buildPodDetail() shows env vars but only references for Secret-sourced values", () => {

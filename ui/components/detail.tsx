@@ -74,7 +74,7 @@ export function DetailSummary(props: DetailSummaryProps): VNode {
         <div class="card">
           <dt>Groups ready</dt>
           <dd>
-            <span class="big">{fraction(s.readyGroups, s.replicas)}</span>
+            <span class="big">{fraction(s.readyGroups, s.replicas)}</span>{" "}
             {s.surgeGroups > 0 && <span class="note">+{s.surgeGroups} surge</span>}
             <GroupsReadyBar row={s} />
           </dd>
@@ -82,7 +82,7 @@ export function DetailSummary(props: DetailSummaryProps): VNode {
         <div class="card">
           <dt>Updated</dt>
           <dd>
-            <span class="big">{fraction(s.rollout.updated, s.rollout.desired)}</span>
+            <span class="big">{fraction(s.rollout.updated, s.rollout.desired)}</span>{" "}
             <span class="note">{s.rollout.inProgress ? `${s.rollout.percent}% rolled out` : "up to date"}</span>
             <StackedBar
               total={s.rollout.desired}
@@ -94,14 +94,13 @@ export function DetailSummary(props: DetailSummaryProps): VNode {
         <div class="card">
           <dt>Pods ready</dt>
           <dd>
-            <span class="big">{fraction(s.readyPods, s.pods)}</span>
-            <span class="note">size {s.size}</span>
+            <span class="big">{fraction(s.readyPods, s.pods)}</span> <span class="note">size {s.size}</span>
           </dd>
         </div>
         <div class="card">
           <dt>Partition</dt>
           <dd>
-            <span class="big">{s.partition.spec}</span>
+            <span class="big">{s.partition.spec}</span>{" "}
             <span class="note">
               {s.partition.current === undefined
                 ? "no leader StatefulSet"
@@ -134,6 +133,63 @@ export function DetailSummary(props: DetailSummaryProps): VNode {
       </dl>
       <h2>Conditions</h2>
       <ConditionsTable conditions={s.conditions} />
+    </section>
+  );
+}
+
+/** Props of {@linkcode DetailSettings}: the spec fields the page lists and the generations. */
+export interface DetailSettingsProps {
+  /** `[label, value]` pairs, in display order. */
+  items: [string, string][];
+}
+
+/**
+ * Picks the settings' props from a detail view.
+ *
+ * @param view A detail view.
+ * @returns The props.
+ */
+export function settingsProps(view: DetailView): DetailSettingsProps {
+  return {
+    items: [
+      ["Replicas", String(view.summary.replicas)],
+      ["Size", String(view.summary.size)],
+      ["Restart policy", view.restartPolicy],
+      ["Startup policy", view.startupPolicy],
+      ["Max unavailable", view.maxUnavailable],
+      ["Max surge", view.maxSurge],
+      [
+        "Subgroups",
+        view.subGroupSize ? `size ${view.subGroupSize}, ${view.subGroupPolicyType ?? "LeaderWorker"}` : "off",
+      ],
+      ["Generation", `${view.generation ?? "—"} (observed ${view.observedGeneration ?? "—"})`],
+    ],
+  };
+}
+
+/**
+ * The LWS's settings (replicas, size, policies, rolling-update limits, generation), following the live stream: a
+ * scale or a spec change shows at once.
+ *
+ * @param props The server-rendered settings.
+ * @returns The island.
+ */
+export function DetailSettings(props: DetailSettingsProps): VNode {
+  const p = useLive(props, (m) => {
+    const d = isDetail(m);
+    return d ? settingsProps(d) : undefined;
+  });
+  return (
+    <section aria-labelledby="settings-heading" class="settings">
+      <h2 id="settings-heading" class="visually-hidden">Settings</h2>
+      <dl class="facts inline">
+        {p.items.map(([k, val]) => (
+          <div key={k}>
+            <dt>{k}</dt>
+            <dd>{val}</dd>
+          </div>
+        ))}
+      </dl>
     </section>
   );
 }

@@ -224,6 +224,11 @@ function Row(
           {row.held && <span class="flag" title="below the spec partition: keeps its revision">held</span>}
           {row.queued && <span class="flag" title="waits for the rolling update to reach it">queued</span>}
           {row.workers && !row.workers.exists && <span class="flag flag-warn">no worker sts</span>}
+          {row.recreated && (
+            <span class="flag flag-warn" title={row.recreated.note}>
+              recreated {row.recreated.age} ago{row.recreated.count > 1 ? ` (${row.recreated.count}×)` : ""}
+            </span>
+          )}
         </span>
       </th>
       <td class="cells">

@@ -33,6 +33,7 @@ export function overviewStreamUrl(namespace: string, query: string): string {
 
 function Row(props: { row: OverviewRow }) {
   const r = props.row;
+  const front = r.partition.current !== undefined && r.partition.current !== r.partition.spec;
   return (
     <tr>
       <th scope="row" class="name">
@@ -41,6 +42,7 @@ function Row(props: { row: OverviewRow }) {
       </th>
       <td>
         <Pill tone={r.status.tone} text={r.status.label} />
+        {r.awaitingController && " "}
         {r.awaitingController && (
           <span class="note" title="metadata.generation is newer than status.observedGeneration">
             controller catching up
@@ -50,6 +52,7 @@ function Row(props: { row: OverviewRow }) {
       <td class="num-cell">
         <span class="num">{fraction(r.readyGroups, r.replicas)}</span>
         <GroupsReadyBar row={r} />
+        {r.surgeGroups > 0 && " "}
         {r.surgeGroups > 0 && <span class="note">+{r.surgeGroups} surge</span>}
       </td>
       <td class="num-cell">
@@ -79,7 +82,8 @@ function Row(props: { row: OverviewRow }) {
       </td>
       <td class="num">
         {r.partition.spec}
-        {r.partition.current !== undefined && r.partition.current !== r.partition.spec && (
+        {front && " "}
+        {front && (
           <span class="note" title="leader StatefulSet partition (rolling-update front)">
             sts {r.partition.current}
           </span>

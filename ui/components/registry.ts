@@ -6,7 +6,7 @@
  */
 import type { FunctionComponent } from "preact";
 import { ConnectionBadge } from "./connection.tsx";
-import { DetailSummary, EventsPanel } from "./detail.tsx";
+import { DetailSettings, DetailSummary, EventsPanel } from "./detail.tsx";
 import { GroupGrid } from "./grid.tsx";
 import { OverviewTable } from "./overview.tsx";
 
@@ -14,6 +14,7 @@ import { OverviewTable } from "./overview.tsx";
 // deno-lint-ignore no-explicit-any -- every island has its own props type; they arrive as parsed JSON
 export const ISLANDS: Record<string, FunctionComponent<any>> = {
   ConnectionBadge,
+  DetailSettings,
   DetailSummary,
   EventsPanel,
   GroupGrid,
