@@ -9,7 +9,7 @@ import { realClock } from "../../kube/clock.ts";
 import { serveDashboard } from "../../ui/app.ts";
 import { demoWorlds, FIXTURE_NOW, podFixture } from "../../ui/fixtures.ts";
 import { MemoryDashboardSource } from "../../ui/memory_source.ts";
-import { launchBrowser, screenshot } from "./browser.ts";
+import { launchBrowser, pageProblems, screenshot } from "./browser.ts";
 
 /** Time starts at the fixtures' "now" and runs at real speed (SSE timers need real time). */
 function fixtureClock() {
@@ -37,13 +37,9 @@ Deno.test({
       heartbeatMs: 1000,
     });
     const browser = await launchBrowser({ viewport: { width: 1440, height: 900 } });
-    const problems: string[] = [];
     try {
       const page = await browser.newPage();
-      page.on("console", (m) => {
-        if (m.type() === "error") problems.push(m.text());
-      });
-      page.on("pageerror", (e) => problems.push(e.message));
+      const problems = pageProblems(page);
       const external: string[] = [];
       page.on("request", (r) => {
         if (!r.url().startsWith(server.url) && !r.url().startsWith("data:")) external.push(r.url());
