@@ -85,12 +85,23 @@ export async function readState(dir: string = clusterDir()): Promise<ClusterStat
  *
  * @param state the state to write
  */
-export async function writeState(state: ClusterState): Promise<void> {
-  const path = join(state.dir, "state.json");
-  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
-  await Deno.writeTextFile(temporary, JSON.stringify(state, null, 2) + "\n");
-  await Deno.rename(temporary, path);
+export function writeState(state: ClusterState): Promise<void> {
+  // Components start concurrently and each records its PID: chain the writes and serialise the state when each
+  // write runs, so the last rename always carries every recorded process (an earlier snapshot renamed last would
+  // drop PIDs, and cluster:down would then leave those processes running).
+  const previous = pendingWrites.get(state) ?? Promise.resolve();
+  const next = previous.catch(() => {}).then(async () => {
+    const path = join(state.dir, "state.json");
+    const temporary = `${path}.${crypto.randomUUID()}.tmp`;
+    await Deno.writeTextFile(temporary, JSON.stringify(state, null, 2) + "\n");
+    await Deno.rename(temporary, path);
+  });
+  pendingWrites.set(state, next);
+  return next;
 }
+
+/** The last queued write per state object (see {@linkcode writeState}). */
+const pendingWrites = new WeakMap<ClusterState, Promise<void>>();
 
 /**
  * Runs `fn` while holding an exclusive lock on `<dir>/state.lock`, so read-modify-write of the state file by
