@@ -192,14 +192,25 @@ async function applyRestartPolicy(
     groupPods = [...groupPods.filter((p) => p.metadata?.name !== pod.metadata?.name), pod];
   }
   const lookups = restartLookups(pod);
-  const decision = restartPolicyDecision(pod, {
+  const leaderOfWorker = labels[LABEL_WORKER_INDEX] === "0"
+    ? undefined
+    : ctx.stores.pods.get(namespace, lookups.leaderName);
+  let decision = restartPolicyDecision(pod, {
     lws,
     groupPods,
-    leader: labels[LABEL_WORKER_INDEX] === "0" ? undefined : ctx.stores.pods.get(namespace, lookups.leaderName),
+    leader: leaderOfWorker,
     workerStatefulSet: lookups.ownerStatefulSetName === undefined
       ? undefined
       : ctx.stores.statefulSets.get(namespace, lookups.ownerStatefulSetName),
   });
+  if (decision.action === "deleteLeader" && lookups.ownerStatefulSetName !== undefined) {
+    // Deleting a leader restarts a whole group: before doing it for a worker, confirm with a live read that the
+    // worker's StatefulSet still exists and belongs to that leader. A cache that has not yet seen the StatefulSet
+    // go (a user deleted it, or its leader was replaced) would otherwise restart a group for workers that are only
+    // being cleaned up.
+    const live = await liveStatefulSet(ctx, namespace, lookups.ownerStatefulSetName, signal);
+    decision = restartPolicyDecision(pod, { lws, groupPods, leader: leaderOfWorker, workerStatefulSet: live });
+  }
   switch (decision.action) {
     case "none":
       return "continue";
@@ -361,5 +372,20 @@ export class ExpiringSet {
   /** Number of members, expired ones not yet pruned included. */
   get size(): number {
     return this.#members.size;
+  }
+}
+
+/** A live GET of a StatefulSet; `undefined` when it does not exist. */
+async function liveStatefulSet(
+  ctx: PodContext,
+  namespace: string,
+  name: string,
+  signal: AbortSignal,
+): Promise<StatefulSet | undefined> {
+  try {
+    return await ctx.client.get<StatefulSet>(STATEFUL_SETS, name, { namespace, signal });
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
   }
 }

@@ -125,6 +125,12 @@ function setup(o: {
   revisions?: ControllerRevision[];
 } = {}) {
   const client = new FakeClient();
+  // The server holds the StatefulSets the cache shows (a live read before a group restart confirms them).
+  client.respond((call) =>
+    call.verb === "get" && call.resource === "statefulsets"
+      ? o.statefulSets?.find((sts) => sts.metadata?.name === call.name)
+      : undefined
+  );
   const events = new FakeEvents();
   const clock = new ManualClock(Date.parse("2026-05-01T12:00:00Z"));
   const pods = storeOf(o.pods ?? [], { [POD_GROUP_INDEX]: podGroupIndexer });
@@ -278,6 +284,15 @@ Deno.test("reconcilePod() recreates the group once per failure", async (t) => {
       if (call.verb === "delete") throw apiError(409, "Conflict");
     });
     assert.equal(await run("test-0-1"), "awaitChange");
+    assert.deepEqual(events.notes(), []);
+  });
+  await t.step("a worker whose StatefulSet is already gone on the server (stale cache): no restart", async () => {
+    const { client, events, run } = setup({ pods: [leader(), worker(1, { restarts: 1 })], statefulSets: [WORKER_STS] });
+    client.respond((call) => {
+      if (call.verb === "get" && call.resource === "statefulsets") throw apiError(404, "NotFound");
+    });
+    await run("test-0-1");
+    assert.deepEqual(client.of("delete"), []);
     assert.deepEqual(events.notes(), []);
   });
   await t.step("None: nothing", async () => {
