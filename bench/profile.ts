@@ -52,9 +52,11 @@ export interface ProfileSummary {
  *
  * @param url `callFrame.url` (`file:///…/kube/client.ts`, `ext:deno_fetch/…`, `file:///…/node_modules/.deno/yaml@2/…`)
  * @param functionName for V8's pseudo-nodes (`(garbage collector)`, `(program)`, `(idle)`)
- * @returns e.g. `kube/`, `npm:yaml`, `deno:fetch`, `(garbage collector)`
+ * @returns e.g. `kube/`, `npm:yaml`, `deno:fetch`, `(garbage collector)`, `(inspector: profiling overhead)`
  */
 export function areaOf(url: string, functionName: string): string {
+  // Attaching the inspector makes Deno report network events to it: the profiler's own cost, named as such.
+  if (functionName.startsWith("op_inspector") || url.includes("inspector")) return "(inspector: profiling overhead)";
   if (url === "") return functionName.startsWith("(") ? functionName : "(native)";
   const npm = url.match(/node_modules\/\.deno\/(@?[^@/]+(?:\/[^@/]+)?)@/) ?? url.match(/npm\/[^/]+\/(@?[^@/]+)\//);
   if (npm) return `npm:${npm[1]}`;

@@ -12,6 +12,8 @@ Deno.test("areaOf() groups code by product directory, npm package and Deno inter
     ["node:buffer", "from", "deno:node"],
     ["", "(garbage collector)", "(garbage collector)"],
     ["", "JSONParse", "(native)"],
+    ["", "op_inspector_emit_protocol_event", "(inspector: profiling overhead)"],
+    ["ext:deno_node/inspector_network_bridge.js", "emit", "(inspector: profiling overhead)"],
   ];
   for (const [url, fn, area] of cases) {
     await t.step(`${url || fn} → ${area}`, () => assert.equal(areaOf(url, fn), area));
