@@ -132,10 +132,22 @@ export interface ReplicaStatesOptions {
   statefulSets: readonly StatefulSet[];
 }
 
+/** Whether an object is being deleted (`metadata.deletionTimestamp` set). */
+function isDeleting(object: { metadata?: { deletionTimestamp?: string | null } }): boolean {
+  return object.metadata?.deletionTimestamp !== undefined && object.metadata.deletionTimestamp !== null;
+}
+
 /**
  * Replica states for indexes `0..stsReplicas-1` (spec §7.5). A group whose leader pod is not named `<lws>-<i>`
  * (missing, or being rebuilt), or, when the live size S ≠ 1, whose worker StatefulSet is not named `<lws>-<i>`, is
  * neither ready nor updated.
+ *
+ * Deliberately stricter than spec §7.5 (and upstream): a group whose leader pod or worker StatefulSet is being
+ * deleted is not ready, even while its pods still report Ready. Such a group is going down — its restart policy
+ * deleted the leader, a node is drained, a user deleted it — and a terminating pod keeps its Ready condition until
+ * its containers stop (for model servers, often minutes). Counting it as ready let the partition move on and take a
+ * second group down next to it: more unavailable groups than maxUnavailable. Counted as unready, it holds the
+ * partition (§7.6 step 3) until the group is back, and never blocks the rollout (§7.6 step 4).
  *
  * @param lws The live LeaderWorkerSet (name and live size).
  * @param options Leader sts replicas, revision key, leader pods and StatefulSets.
@@ -159,13 +171,13 @@ export function replicaStates(lws: LeaderWorkerSet, options: ReplicaStatesOption
       continue;
     }
     const leaderUpdated = revisionKeyOf(pod) === options.revisionKey;
-    const leaderReady = isPodRunningAndReady(pod);
+    const leaderReady = isPodRunningAndReady(pod) && !isDeleting(pod);
     if (noWorkerSts || sts === undefined) {
       states.push({ ready: leaderReady, updated: leaderUpdated });
       continue;
     }
     states.push({
-      ready: leaderReady && isStatefulSetReady(sts),
+      ready: leaderReady && isStatefulSetReady(sts) && !isDeleting(sts),
       updated: leaderUpdated && revisionKeyOf(sts) === options.revisionKey,
     });
   }

@@ -89,6 +89,11 @@ function world(groups: [key: string, ready: boolean][]): { leaderPods: Pod[]; st
   };
 }
 
+/** The object with a deletionTimestamp (a copy). */
+function deleting<T extends { metadata?: object }>(o: T): T {
+  return { ...o, metadata: { ...o.metadata, deletionTimestamp: "2026-01-01T00:00:00Z" } };
+}
+
 const RU: ReplicaState = { ready: true, updated: true };
 const R_: ReplicaState = { ready: true, updated: false };
 const _U: ReplicaState = { ready: false, updated: true };
@@ -206,6 +211,14 @@ Deno.test("replicaStates() reads leader pods and worker StatefulSets by group in
   await t.step("size 1 ignores StatefulSets", () => {
     const w = { leaderPods: [leaderPod(0, NEW, true), leaderPod(1, OLD, false)], statefulSets: [] };
     assert.deepEqual(replicaStates(lws({ size: 1 }), { stsReplicas: 2, revisionKey: NEW, ...w }), [RU, __]);
+  });
+  await t.step("a group whose leader pod or worker sts is being deleted is not ready (stricter than §7.5)", () => {
+    const w = world([[NEW, true], [NEW, true], [OLD, true]]);
+    w.leaderPods[0] = deleting(w.leaderPods[0]!); // still Running and Ready
+    w.statefulSets[1] = deleting(w.statefulSets[1]!); // still available
+    assert.deepEqual(replicaStates(lws(), { stsReplicas: 3, revisionKey: NEW, ...w }), [_U, _U, R_]);
+    const single = { leaderPods: [w.leaderPods[0]!], statefulSets: [] };
+    assert.deepEqual(replicaStates(lws({ size: 1 }), { stsReplicas: 1, revisionKey: NEW, ...single }), [_U]);
   });
   await t.step("a pod not Running is not ready", () => {
     const pod = leaderPod(0, NEW, true);
@@ -373,4 +386,15 @@ Deno.test("leaderStatefulSetEvents() reports creation and partition moves", asyn
   await t.step("partitionMovedNote() upwards, literally", () => {
     assert.equal(partitionMovedNote(1, 3), "Updating replicas 3 to 0 (inclusive)");
   });
+});
+
+Deno.test("rollingUpdateParameters() holds the partition while a group below it is being deleted", () => {
+  // N=4, mu=1: group 3 is updated and ready, group 2 is next; group 0's leader is terminating (a restart, a drain).
+  const w = world([[OLD, true], [OLD, true], [OLD, true], [NEW, true]]);
+  const sts = leaderSts(4, 3, "4");
+  const inputs = { leaderStatefulSet: sts, revisionKey: NEW, lwsUpdated: false, ...w };
+  inputs.statefulSets = [sts, ...w.statefulSets];
+  assert.equal(rollingUpdateParameters(lws(), inputs).partition, 2, "with every group up, group 2 rolls");
+  w.leaderPods[0] = deleting(w.leaderPods[0]!);
+  assert.equal(rollingUpdateParameters(lws(), inputs).partition, 3, "group 0 going down uses the budget");
 });

@@ -4,13 +4,26 @@
  * never more than mu groups unavailable, never more groups than N + ms, never a group whose worker StatefulSet or
  * worker pods carry another revision than its leader, a partition that only moves down and only as groups become
  * ready and updated — and at the end every group restarted exactly once, all on the new revision and Available.
+ * A group that is going down by itself (its leader terminating) counts against the budget and holds the rollout.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { clusterTest } from "../cluster/harness.ts";
-import { lwsManifest, startProduct } from "./support/product.ts";
-import { assertRestarts, assertRolledOut, checkRollout, rollOut } from "./support/rollout.ts";
+import { kubectlApply, lwsManifest, sleep, startProduct, waitAvailable } from "./support/product.ts";
+import {
+  assertRestarts,
+  assertRolledOut,
+  assertRollout,
+  checkRollout,
+  History,
+  rollOut,
+  type RolloutRules,
+  waitNewKey,
+  waitRolledOut,
+  waitSettled,
+  withImage,
+} from "./support/rollout.ts";
 
 clusterTest("rollout: default strategy (mu=1, ms=0) moves the partition 4→3→2→1→0 group by group", async ({
   cluster,
@@ -60,4 +73,48 @@ clusterTest("rollout: maxUnavailable 2 rolls two groups at once, then one as eac
   assertRestarts(report, { lws: "roll2", replicas: 4, size: 2 });
   await assertRolledOut(product, rolled);
   console.log(`  4 groups rolled two at a time in ${(rolled.elapsedMs / 1000).toFixed(1)} s`);
+});
+
+clusterTest("rollout: a group going down (its leader terminating) uses the budget and holds the partition", async ({
+  cluster,
+  namespace,
+}) => {
+  await using product = await startProduct(cluster, namespace);
+  const lws = lwsManifest("drained", { replicas: 3, size: 2 });
+  await kubectlApply(product, lws);
+  await waitAvailable(product, "drained");
+  await using history = await History.start(cluster, namespace);
+  const oldKey = await waitSettled(history, "drained");
+  // Group 0's leader terminates slowly (a drained node, a model server shutting down): a finalizer holds it,
+  // Running and Ready, with a deletionTimestamp.
+  const hold = JSON.stringify({ metadata: { finalizers: ["lws-test.x-k8s.io/hold"] } });
+  await cluster.kubectlOk(["patch", "pod", "drained-0", "--type=merge", "-p", hold], { namespace });
+  const release = () =>
+    cluster.kubectl([
+      "patch",
+      "pod",
+      "drained-0",
+      "--type=json",
+      "-p",
+      '[{"op":"remove","path":"/metadata/finalizers"}]',
+    ], {
+      namespace,
+    });
+  try {
+    await cluster.kubectlOk(["delete", "pod", "drained-0", "--wait=false"], { namespace });
+    await kubectlApply(product, withImage(lws, "nginx:1.28"));
+    const newKey = await waitNewKey(history, "drained", oldKey);
+    await sleep(3_000);
+    const sts = history.live.statefulSets.get("drained");
+    assert.equal(sts?.spec?.updateStrategy?.rollingUpdate?.partition, 3, "no group rolls while group 0 is going down");
+    assert.ok(history.live.pods.get("drained-0")?.metadata?.deletionTimestamp, "group 0 is still going down");
+    await release();
+    const rules: RolloutRules = { lws: "drained", replicas: 3, size: 2, maxUnavailable: 1, maxSurge: 0, newKey };
+    await waitRolledOut(history, rules);
+    const report = assertRollout(history, rules);
+    assert.deepEqual(report.partitions, [3, 2, 1, 0]);
+    assertRestarts(report, { lws: "drained", replicas: 3, size: 2, restarts: (g) => (g === 0 ? 2 : 1) });
+  } finally {
+    await release();
+  }
 });
