@@ -214,14 +214,16 @@ export class History implements AsyncDisposable {
   }
 
   /**
-   * Replays the changes: `visit` sees the world after each change at or after {@linkcode History.startRv}.
+   * Replays the changes: `visit` sees the world after each change at or after {@linkcode History.startRv} (and
+   * `fromRv`).
    * The world is the same mutable object on every call (copy what you keep).
    */
-  replay(visit: (world: World, change: Change) => void): void {
+  replay(visit: (world: World, change: Change) => void, fromRv = 0): void {
     const world = new World();
+    const from = Math.max(this.startRv, fromRv);
     for (const change of this.changes()) {
       world.apply(change);
-      if (change.rv >= this.startRv) visit(world, change);
+      if (change.rv >= from) visit(world, change);
     }
   }
 
@@ -346,6 +348,8 @@ export interface RolloutRules {
    * groups are unavailable for reasons of their own (e.g. an old revision that never becomes ready).
    */
   availability?: boolean;
+  /** Check only the states from this etcd revision on (default: from the start of the history). */
+  fromRv?: number;
 }
 
 /**
@@ -397,6 +401,11 @@ export interface RolloutReport {
    * name (KWOK v0.8.0). Under a group restart policy such a deletion rightly restarts the group once more.
    */
   externalDeletions: Map<number, string[]>;
+  /**
+   * States in which fewer than N − mu groups were available but the shortfall was made of groups hit by an external
+   * deletion that had not come back yet (tolerated: each such group costs itself, no more).
+   */
+  toleratedStates: number;
   /** Every broken invariant, with the etcd revision of the state. */
   violations: string[];
 }
@@ -408,7 +417,9 @@ export interface RolloutReport {
  * - no group mixes revisions: the worker sts of a leader (labels and template) and that sts's pods carry the
  *   leader's revision;
  * - available groups (leader and all workers Running, Ready, not deleted) ≥ N − mu, and every partition move leaves
- *   enough: available − (available groups at or above the new partition still on an old revision) ≥ N − mu;
+ *   enough: available − (available groups at or above the new partition still on an old revision) ≥ N − mu; a group
+ *   hit by an external deletion (`externalDeletions`) counts as available until it is back, as the rollout
+ *   simulation does with failures: it costs itself, no more (`toleratedStates` counts such states);
  * - from the first state of the leader sts on the new revision, the partition never rises and never goes below P;
  *   no leader below P is on the new revision.
  *
@@ -435,6 +446,7 @@ export function checkRollout(history: History, rules: RolloutRules): RolloutRepo
     orphanOverlapStates: 0,
     orphanOverlapMs: 0,
     externalDeletions: new Map(),
+    toleratedStates: 0,
     violations: [],
   };
   const violation = (rv: number, text: string) => {
@@ -452,12 +464,17 @@ export function checkRollout(history: History, rules: RolloutRules): RolloutRepo
   const workerPattern = new RegExp(`^${rules.lws}-(\\d+)-(\\d+)$`);
 
   const deleting = new Set<string>();
+  const disrupted = new Set<number>();
   history.replay((world, change) => {
     report.states++;
     const rv = change.rv;
-    if (change.kind === "pod") noteExternalDeletion(report, rules, world, change, deleting);
+    if (change.kind === "pod") {
+      const group = noteExternalDeletion(report, rules, world, change, deleting);
+      if (group !== undefined) disrupted.add(group);
+    }
     const sts = world.statefulSets.get(rules.lws);
     const groups = groupsOf(world, rules.lws, rules.size);
+    for (const g of disrupted) if (groups.get(g)?.available) disrupted.delete(g);
     let available = 0;
     for (const g of groups.values()) {
       push(report.leaderUids, g.index, g.leader.metadata?.uid);
@@ -478,9 +495,11 @@ export function checkRollout(history: History, rules: RolloutRules): RolloutRepo
     report.maxLeaders = Math.max(report.maxLeaders, groups.size);
     if (groups.size > burst) violation(rv, `${groups.size} groups exist, more than N + ms = ${burst}`);
     report.minAvailable = Math.min(report.minAvailable, available);
-    if (checkAvailability && available < minAvailable) {
+    // A group hit by an external deletion is down by no decision of the controllers: it costs itself, no more.
+    if (checkAvailability && available + disrupted.size < minAvailable) {
       violation(rv, `${available} available groups < N − mu = ${minAvailable} (${describeGroups(groups)})`);
     }
+    if (available < minAvailable && disrupted.size > 0) report.toleratedStates++;
 
     // Pods labelled with one group index on two revisions (not counting terminating ones).
     const keysByGroup = new Map<string, Set<string>>();
@@ -515,7 +534,7 @@ export function checkRollout(history: History, rules: RolloutRules): RolloutRepo
       for (const g of groups.values()) {
         if (g.index >= partition && g.index < replicas && g.available && g.key !== rules.newKey) doomed++;
       }
-      if (available - doomed < minAvailable) {
+      if (available - doomed + disrupted.size < minAvailable) {
         violation(
           rv,
           `partition ${lastPartition} → ${partition} would leave ${
@@ -526,12 +545,13 @@ export function checkRollout(history: History, rules: RolloutRules): RolloutRepo
     }
     lastPartition = partition;
     if (report.partitions.at(-1) !== partition) report.partitions.push(partition);
-  });
+  }, rules.fromRv);
   return report;
 }
 
 /**
- * Records a pod of the new revision deleted the way only KWOK does (see `RolloutReport.externalDeletions`): with
+ * Records a pod of the new revision deleted the way only KWOK does (see `RolloutReport.externalDeletions`) and
+ * returns its group index: with
  * grace period 0 while not terminated, or removed at once without ever terminating while nothing that owns it was
  * going (an unscheduled pod whose owner goes is removed at once by the garbage collector: not external).
  */
@@ -541,12 +561,12 @@ function noteExternalDeletion(
   world: World,
   change: Change,
   deleting: Set<string>,
-): void {
+): number | undefined {
   const pod = change.object as Pod;
   const meta = pod.metadata ?? {};
   const uid = meta.uid ?? "";
-  if (meta.labels?.[LABEL_NAME] !== rules.lws || meta.labels[REVISION] !== rules.newKey) return;
-  if (pod.status?.phase === "Failed" || pod.status?.phase === "Succeeded") return;
+  if (meta.labels?.[LABEL_NAME] !== rules.lws || meta.labels[REVISION] !== rules.newKey) return undefined;
+  if (pod.status?.phase === "Failed" || pod.status?.phase === "Succeeded") return undefined;
   let external: boolean;
   if (change.type === "DELETED") {
     external = !deleting.has(uid) && !meta.deletionTimestamp && ownersAlive(world, pod);
@@ -554,11 +574,12 @@ function noteExternalDeletion(
     external = !!meta.deletionTimestamp && !deleting.has(uid) && meta.deletionGracePeriodSeconds === 0;
   }
   if (meta.deletionTimestamp) deleting.add(uid);
-  if (!external) return;
+  if (!external) return undefined;
   const group = Number(meta.labels[LABEL_GROUP_INDEX] ?? /-(\d+)(-\d+)?$/.exec(meta.name ?? "")?.[1]);
   const list = report.externalDeletions.get(group) ?? [];
   list.push(`${meta.name} (${uid.slice(0, 8)}) @${change.rv}`);
   report.externalDeletions.set(group, list);
+  return group;
 }
 
 /** Whether a pod's controlling StatefulSet (and, for a worker, that sts's controlling pod) exist, not deleting. */
@@ -582,12 +603,17 @@ function describeGroups(groups: Map<number, GroupView>): string {
 }
 
 /**
- * {@linkcode checkRollout} and asserts there are no violations, and that the history is not trivially short.
+ * {@linkcode checkRollout} and asserts there are no violations, and that the history is not trivially short. With
+ * `LWS_ROLLOUT_DUMP=<dir>` a history with violations is written there (JSON, every change in etcd order).
  *
  * @returns The report.
  */
 export function assertRollout(history: History, rules: RolloutRules): RolloutReport {
   const report = checkRollout(history, rules);
+  const dump = Deno.env.get("LWS_ROLLOUT_DUMP");
+  if (dump && report.violations.length > 0) {
+    Deno.writeTextFileSync(`${dump}/${rules.lws}-${Date.now()}.json`, JSON.stringify(history.changes()));
+  }
   assert.deepEqual(report.violations, [], `invariants of ${rules.lws}`);
   assert.ok(report.states > 0, "no state was observed");
   return report;
