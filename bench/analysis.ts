@@ -40,7 +40,7 @@ export function classify(figures: RunFigures, nproc: number, kcmQps: number): Ve
   const top = busy.slice(0, 3).map((b) => `${b.name} ${fmt(b.cores)}`).join(", ");
   const kcmRate = wall > 0 ? figures.kcm.requests / wall : 0;
   const parts = [
-    `${fmt(wall, 1)} s wall`,
+    `${fmt(wall, 1)} s wall${figures.timedOut ? " (timed out)" : ""}, ${figures.podsCreated ?? "?"} pods created`,
     `CPU ${fmt(total)} of ${nproc} cores busy (${top})`,
     `kube-controller-manager: ${figures.kcm.requests} requests (${fmt(kcmRate, 1)}/s, qps limit ${kcmQps}), ` +
     `${fmt(figures.kcm.rateLimiterWaitSeconds, 1)} s waited in its rate limiter`,
@@ -52,7 +52,10 @@ export function classify(figures: RunFigures, nproc: number, kcmQps: number): Ve
         `${Object.values(controller.reconciles).reduce((a, b) => a + b, 0)} reconciles ` +
         `(${fmt(controller.reconcileSeconds, 1)} s in reconciles, ${
           fmt(controller.requestSeconds, 1)
-        } s awaiting the API)`,
+        } s awaiting the API), ` +
+        `${
+          Object.values(controller.groupRecreations).reduce((a, b) => a + b, 0)
+        } groups recreated by the restart policy`,
     );
   }
   let limit = "latency";
@@ -91,7 +94,7 @@ export function findBottleneck(result: BenchResult): { summary: string; evidence
     const verdicts: Record<string, number> = {};
     for (const workload of config.workloads) {
       for (const [side, figures] of [["LWS", workload.lws], ["raw", workload.raw]] as const) {
-        if (!figures || workload.id === "W3") continue;
+        if (!figures || figures.skipped || workload.id === "W3") continue;
         const verdict = classify(figures, result.machine.nproc, config.kcm.qps);
         evidence.push(`${config.name} ${workload.id} ${side}: ${verdict.evidence} → ${verdict.limit}`);
         if (side === "LWS" && (workload.id === "W1" || workload.id === "W2")) {

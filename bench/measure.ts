@@ -136,6 +136,10 @@ export async function begin(probe: Probe): Promise<Measurement> {
           apiserverRequests: null,
           apiserverRequestsByVerb: {},
           reconciles,
+          groupRecreations: delta(
+            sumBy(a, "lws_group_recreations_total", "reason"),
+            sumBy(b, "lws_group_recreations_total", "reason"),
+          ),
           reconcileErrors: sum(a, "controller_runtime_reconcile_total", { result: "error" }) -
             sum(b, "controller_runtime_reconcile_total", { result: "error" }),
           reconcileSeconds: round(
@@ -165,6 +169,7 @@ export async function begin(probe: Probe): Promise<Measurement> {
           requests: sum(after.kcm, "rest_client_requests_total") - sum(before.kcm, "rest_client_requests_total"),
         },
         window: { from: before.epoch, to: after.epoch },
+        podsCreated: null,
         samplerWindow: { from: before.samplerT, to: before.samplerT + (end - before.perf) / 1000 },
       };
     },

@@ -21,6 +21,8 @@ export interface NamespaceView extends AsyncDisposable {
   readonly pods: Store<Pod>;
   readonly statefulSets: Store<StatefulSet>;
   readonly leaderWorkerSets: Store<LeaderWorkerSet>;
+  /** Distinct pod UIDs seen since the view started (the difference over a workload is the pods it created). */
+  podsSeen(): number;
 }
 
 function cache<T extends KubeObject>(
@@ -49,6 +51,11 @@ export async function watchNamespace(client: KubeClient, namespace: string): Pro
   const pods = cache<Pod>(client, PODS, namespace, stop.signal);
   const statefulSets = cache<StatefulSet>(client, STATEFUL_SETS, namespace, stop.signal);
   const leaderWorkerSets = cache<LeaderWorkerSet>(client, LEADER_WORKER_SETS, namespace, stop.signal);
+  const seen = new Set<string>();
+  pods.store.subscribe((change) => {
+    const uid = change.object.metadata?.uid;
+    if (uid) seen.add(uid);
+  });
   const synced = AbortSignal.timeout(60_000);
   await Promise.all([pods, statefulSets, leaderWorkerSets].map((c) => c.store.waitUntilSynced(synced)));
   return {
@@ -56,11 +63,24 @@ export async function watchNamespace(client: KubeClient, namespace: string): Pro
     pods: pods.store,
     statefulSets: statefulSets.store,
     leaderWorkerSets: leaderWorkerSets.store,
+    podsSeen: () => seen.size,
     [Symbol.asyncDispose]: async () => {
       stop.abort();
       await Promise.all([pods.done, statefulSets.done, leaderWorkerSets.done]);
     },
   };
+}
+
+/** {@linkcode until} gave up; `at` is when (`performance.now()`), `missing` what was still missing. */
+export class WaitTimeout extends Error {
+  override name = "WaitTimeout";
+  /**
+   * @param message what was awaited, for how long, and what was missing
+   * @param at `performance.now()` when it gave up
+   */
+  constructor(message: string, readonly at: number) {
+    super(message);
+  }
 }
 
 /**
@@ -70,7 +90,7 @@ export async function watchNamespace(client: KubeClient, namespace: string): Pro
  * @param condition checked against in-memory caches; returns true when done, or a string saying what is missing
  * @param options timeout and interval
  * @returns `performance.now()` when the condition was first seen true
- * @throws on timeout, naming what was still missing
+ * @throws {WaitTimeout} on timeout, naming what was still missing
  */
 export async function until(
   what: string,
@@ -82,7 +102,10 @@ export async function until(
     const result = condition();
     if (result === true) return performance.now();
     if (performance.now() > deadline) {
-      throw new Error(`Timed out after ${options.timeoutMs / 1000} s waiting for ${what}: ${result}`);
+      throw new WaitTimeout(
+        `Timed out after ${options.timeoutMs / 1000} s waiting for ${what}: ${result}`,
+        performance.now(),
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
   }

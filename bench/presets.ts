@@ -77,7 +77,7 @@ export const FULL: Preset = {
   nodes: 40,
   podsPerNode: 300,
   configs: CONFIGS,
-  workloadTimeoutSeconds: 1_200,
+  workloadTimeoutSeconds: 900,
   engine: { storePods: 20_000, cachedPods: 10_000, watchEvents: 20_000 },
   dashboard: { groups: 1_000, size: 8, clients: 50 },
 };

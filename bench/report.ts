@@ -31,19 +31,41 @@ function reconciles(figures: RunFigures): number | null {
   return figures.controller ? Object.values(figures.controller.reconciles).reduce((a, b) => a + b, 0) : null;
 }
 
+/** Wall time; `≥ n` when the workload timed out (the time is a lower bound). */
+function wall(figures: RunFigures): string {
+  if (figures.skipped) return "skipped";
+  return `${figures.timedOut ? "≥ " : ""}${num(figures.wallSeconds)}`;
+}
+
+function timeouts(result: BenchResult): string[] {
+  return result.configs.flatMap((c) =>
+    c.workloads.flatMap((w) =>
+      [["LWS", w.lws], ["raw", w.raw]].flatMap(([side, f]) =>
+        f && typeof f !== "string" && f.timedOut ? [`${c.name} ${w.id} ${side}: ${f.timedOut}`] : []
+      )
+    )
+  );
+}
+
 /** One row of the table, as text cells. */
 function row(config: ConfigResult, w: WorkloadResult): string[] {
   const c = w.lws.controller;
   return [
     config.name,
     w.id,
-    num(w.lws.wallSeconds),
-    w.raw ? num(w.raw.wallSeconds) : "—",
-    w.ratio === null ? "—" : `${w.ratio.toFixed(2)}×`,
+    wall(w.lws),
+    w.raw ? wall(w.raw) : "—",
+    w.ratio === null || w.lws.skipped || w.raw?.skipped
+      ? "—"
+      : `${w.lws.timedOut && !w.raw?.timedOut ? "≥ " : w.lws.timedOut || w.raw?.timedOut ? "~" : ""}${
+        w.ratio.toFixed(2)
+      }×`,
     num(c?.cpuSeconds),
     mib(c?.peakRssBytes),
     c ? `${int(c.requests)} / ${int(c.apiserverRequests)}` : "—",
     int(reconciles(w.lws)),
+    `${int(w.lws.podsCreated)} / ${w.raw ? int(w.raw.podsCreated) : "—"}`,
+    c ? int(Object.values(c.groupRecreations).reduce((a, b) => a + b, 0)) : "—",
     w.lws.podWebhook && w.lws.podWebhook.admissions > 0
       ? `${num(w.lws.podWebhook.p50Ms)} / ${num(w.lws.podWebhook.p99Ms)} (${w.lws.podWebhook.admissions})`
       : "—",
@@ -60,6 +82,8 @@ const HEADERS = [
   "ctrl peak RSS MiB",
   "ctrl requests (own / API server)",
   "reconciles",
+  "pods created LWS / raw",
+  "groups recreated",
   "pod webhook p50 / p99 ms (n)",
 ];
 
@@ -138,6 +162,7 @@ export function renderTable(result: BenchResult): string {
     `Deno ${m.deno}; ${result.controlPlane}`,
     "",
     pad(rows),
+    ...timeouts(result).map((t) => `TIMED OUT ${t}`),
     "",
     steadyLine(result) ?? "W3: not measured",
     ...engineLines(result),
@@ -328,6 +353,7 @@ absolute times vary between runs, the ratios are measured side by side in one ru
 <ul>${titles.map(([id, title]) => `<li><b>${id}</b> ${escape(title)}</li>`).join("")}</ul>
 <h2>Figures</h2>
 ${htmlTable(HEADERS, workloadRows)}
+${timeouts(result).map((t) => `<p><b>Timed out</b> ${escape(t)} (its time is a lower bound)</p>`).join("\n")}
 <p>${escape(steadyLine(result) ?? "W3: not measured")}</p>
 <p><small>Controller requests: its own <code>rest_client_requests_total</code> / the API server's audit log (controller
 user, user agent <code>lws/…</code>). Webhook latency: the API server's

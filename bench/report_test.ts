@@ -20,6 +20,7 @@ function figures(
         apiserverRequests: 402,
         apiserverRequestsByVerb: { patch: 300, get: 102 },
         reconciles: { leaderworkerset: 50, pod: 200 },
+        groupRecreations: {},
         reconcileErrors: 0,
         reconcileSeconds: 20,
         requestSeconds: 18,
@@ -29,6 +30,7 @@ function figures(
     podValidatingWebhook: options.controller ? { admissions: 800, p50Ms: 3, p99Ms: 20 } : null,
     kcm: { rateLimiterWaitSeconds: options.kcmWait ?? 0, requests: wallSeconds * 19 },
     window: { from: 0, to: wallSeconds * 1000 },
+    podsCreated: 800,
     samplerWindow: { from: 0, to: wallSeconds },
   };
   return run;
@@ -104,6 +106,17 @@ Deno.test("findBottleneck() summarises each configuration from W1 and W2", () =>
   const { summary, evidence } = findBottleneck(result());
   assert.match(summary, /^default limits: kube-controller-manager's client rate limit/);
   assert.equal(evidence.length, 6);
+});
+
+Deno.test("renderTable() marks timed-out and skipped workloads", () => {
+  const r = result();
+  const workloads = r.configs[0]!.workloads;
+  workloads[1]!.lws = { ...workloads[1]!.lws, timedOut: "Timed out after 900 s waiting for LWS W2: 3/50 Available" };
+  workloads[2]!.lws = { ...workloads[2]!.lws, skipped: "the workload before it did not finish" };
+  const table = renderTable(r);
+  assert.match(table, /default\s+W2\s+≥ 30\.0\s+25\.0\s+≥ 1\.20×/);
+  assert.match(table, /default\s+W4\s+skipped\s+25\.0\s+—/);
+  assert.match(table, /TIMED OUT default W2 LWS: Timed out after 900 s/);
 });
 
 Deno.test("renderTable() and renderHtml() show every workload; the HTML is escaped and has no scripts", () => {

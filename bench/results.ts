@@ -56,6 +56,8 @@ export interface ControllerFigures {
   apiserverRequestsByVerb: Record<string, number>;
   /** Reconciles run (`controller_runtime_reconcile_total`) per controller (`leaderworkerset`, `pod`). */
   reconciles: Record<string, number>;
+  /** Groups the restart policy recreated (`lws_group_recreations_total`), by what the triggering pod looked like. */
+  groupRecreations: Record<string, number>;
   /** Reconciles that returned an error. */
   reconcileErrors: number;
   /** Seconds spent in reconciles, summed over concurrent workers (`controller_runtime_reconcile_time_seconds`). */
@@ -86,8 +88,14 @@ export interface KcmFigures {
 
 /** Everything measured over one run (LWS or raw) of one workload. */
 export interface RunFigures {
-  /** Wall time in seconds (W3: the idle window). */
+  /** Wall time in seconds (W3: the idle window); a lower bound when {@linkcode RunFigures.timedOut}. */
   wallSeconds: number;
+  /** Set when the workload did not reach its end state within the preset's timeout (the figures cover until then). */
+  timedOut?: string;
+  /** Set when the workload was not run, and why (its figures are zero). */
+  skipped?: string;
+  /** Pods created in the workload's namespace during it (distinct UIDs seen): the churn it caused. */
+  podsCreated: number | null;
   /** CPU seconds per process ({@linkcode COMPONENT_NAMES}) during the workload. */
   cpuSeconds: Record<string, number>;
   /** The LWS controller; `null` for raw runs (there is none). */

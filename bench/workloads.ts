@@ -29,13 +29,14 @@ import {
   rawRollPatch,
   type RawStatefulSet,
 } from "./manifests.ts";
-import { begin, type Probe } from "./measure.ts";
+import { begin, type Measurement, type Probe } from "./measure.ts";
 import {
   allLeaderWorkerSetsAvailable,
   allPodsReady,
   allStatefulSetsReady,
   type NamespaceView,
   until,
+  WaitTimeout,
   watchNamespace,
 } from "./observe.ts";
 import { lwsPodCount, type Preset } from "./presets.ts";
@@ -148,6 +149,43 @@ async function failPods(client: KubeClient, namespace: string, names: readonly s
     }));
 }
 
+/**
+ * Waits for a workload's end state and ends its measurement. A timeout does not end the run: the figures cover the
+ * time until the timeout, are marked `timedOut` (the reason says what was missing) and the run goes on.
+ */
+async function finish(
+  ctx: WorkloadContext,
+  view: NamespaceView,
+  started: { measurement: Measurement; podsSeen: number },
+  what: string,
+  done: () => true | string,
+): Promise<RunFigures> {
+  let figures: RunFigures;
+  try {
+    const at = await until(what, done, { timeoutMs: ctx.preset.workloadTimeoutSeconds * 1000 });
+    figures = await started.measurement.end(at);
+  } catch (error) {
+    if (!(error instanceof WaitTimeout)) throw error;
+    ctx.log(`${what} TIMED OUT: ${error.message}`);
+    figures = { ...(await started.measurement.end(error.at)), timedOut: error.message };
+  }
+  return { ...figures, podsCreated: view.podsSeen() - started.podsSeen };
+}
+
+/** Starts measuring a workload in a namespace (its counters and the pods seen so far). */
+async function start(ctx: WorkloadContext, view: NamespaceView) {
+  return { podsSeen: view.podsSeen(), measurement: await begin(ctx) };
+}
+
+const UNFINISHED = "the workload before it did not finish, so there is no steady state to start from";
+
+/** A workload that was not run because an earlier one did not finish; zero figures, marked `skipped`. */
+async function skip(ctx: WorkloadContext, what: string, reason: string): Promise<RunFigures> {
+  ctx.log(`${what} skipped: ${reason}`);
+  const measurement = await begin(ctx);
+  return { ...(await measurement.end(measurement.startedAt)), skipped: reason, podsCreated: 0 };
+}
+
 /** Figures of the workloads that have a raw baseline. */
 export type MeasuredWorkloads = Record<"W1" | "W2" | "W4", RunFigures>;
 
@@ -160,7 +198,6 @@ export type MeasuredWorkloads = Record<"W1" | "W2" | "W4", RunFigures>;
  */
 export async function runRaw(ctx: WorkloadContext, namespace: string): Promise<MeasuredWorkloads> {
   const { client, preset } = ctx;
-  const timeoutMs = preset.workloadTimeoutSeconds * 1000;
   await createNamespace(client, namespace);
   await using view = await watchNamespace(client, namespace);
   const manifests = Array.from({ length: preset.lws }, (_, i) => rawManifests(i, preset, namespace));
@@ -171,29 +208,33 @@ export async function runRaw(ctx: WorkloadContext, namespace: string): Promise<M
     both(allStatefulSetsReady(view.statefulSets, statefulSets.length), allPodsReady(view.pods, pods, gone));
 
   ctx.log(`raw W1: ${statefulSets.length} StatefulSets, ${pods} pods`);
-  let measurement = await begin(ctx);
+  let started = await start(ctx, view);
   await pool(services, WRITERS, (s) => client.create<Service>(SERVICES, s));
   await pool(statefulSets, WRITERS, (s) => client.create<StatefulSet>(STATEFUL_SETS, s.object));
-  const w1 = await measurement.end(await until("raw W1", rolledOut(), { timeoutMs }));
+  const w1 = await finish(ctx, view, started, "raw W1", rolledOut());
   await settle(ctx);
 
+  if (w1.timedOut) {
+    return { W1: w1, W2: await skip(ctx, "raw W2", UNFINISHED), W4: await skip(ctx, "raw W4", UNFINISHED) };
+  }
   ctx.log("raw W2: new template in every StatefulSet");
   let gone = uids(view.pods.list());
-  measurement = await begin(ctx);
+  started = await start(ctx, view);
   await pool(statefulSets, WRITERS, (s) =>
     client.patch<StatefulSet>(STATEFUL_SETS, s.object.metadata!.name!, {
       namespace,
       patch: rawRollPatch(s.role, 2),
     }));
-  const w2 = await measurement.end(await until("raw W2", rolledOut(gone), { timeoutMs }));
+  const w2 = await finish(ctx, view, started, "raw W2", rolledOut(gone));
   await settle(ctx);
+  if (w2.timedOut) return { W1: w1, W2: w2, W4: await skip(ctx, "raw W4", UNFINISHED) };
 
   const failed = Array.from({ length: preset.lws }, (_, i) => podToFail("raw", i, preset.groups).pod);
   ctx.log(`raw W4: fail ${failed.length} pods`);
   gone = uids(failed.map((name) => view.pods.get(namespace, name)).filter((p): p is Pod => p !== undefined));
-  measurement = await begin(ctx);
+  started = await start(ctx, view);
   await failPods(client, namespace, failed);
-  const w4 = await measurement.end(await until("raw W4", rolledOut(gone), { timeoutMs }));
+  const w4 = await finish(ctx, view, started, "raw W4", rolledOut(gone));
   return { W1: w1, W2: w2, W4: w4 };
 }
 
@@ -210,7 +251,6 @@ function groupPods(view: NamespaceView, leader: string): Pod[] {
  */
 export async function runLws(ctx: WorkloadContext, namespace: string): Promise<MeasuredWorkloads> {
   const { client, preset } = ctx;
-  const timeoutMs = preset.workloadTimeoutSeconds * 1000;
   await createNamespace(client, namespace);
   await using view = await watchNamespace(client, namespace);
   const objects = Array.from({ length: preset.lws }, (_, i) => lwsManifest(i, preset, namespace));
@@ -219,30 +259,34 @@ export async function runLws(ctx: WorkloadContext, namespace: string): Promise<M
     both(allLeaderWorkerSetsAvailable(view.leaderWorkerSets, objects.length), allPodsReady(view.pods, pods, gone));
 
   ctx.log(`LWS W1: ${objects.length} LeaderWorkerSets, ${pods} pods`);
-  let measurement = await begin(ctx);
+  let started = await start(ctx, view);
   await pool(objects, WRITERS, (lws) => client.create<LeaderWorkerSet>(LEADER_WORKER_SETS, lws));
-  const w1 = await measurement.end(await until("LWS W1", available(), { timeoutMs }));
+  const w1 = await finish(ctx, view, started, "LWS W1", available());
   await settle(ctx);
 
+  if (w1.timedOut) {
+    return { W1: w1, W2: await skip(ctx, "LWS W2", UNFINISHED), W4: await skip(ctx, "LWS W4", UNFINISHED) };
+  }
   ctx.log("LWS W2: new worker template in every LeaderWorkerSet");
   let gone = uids(view.pods.list());
-  measurement = await begin(ctx);
+  started = await start(ctx, view);
   await pool(
     objects,
     WRITERS,
     (lws) =>
       client.patch<LeaderWorkerSet>(LEADER_WORKER_SETS, lws.metadata.name!, { namespace, patch: lwsRollPatch(2) }),
   );
-  const w2 = await measurement.end(await until("LWS W2", available(gone), { timeoutMs }));
+  const w2 = await finish(ctx, view, started, "LWS W2", available(gone));
   await settle(ctx);
+  if (w2.timedOut) return { W1: w1, W2: w2, W4: await skip(ctx, "LWS W4", UNFINISHED) };
 
   const failures = Array.from({ length: preset.lws }, (_, i) => podToFail("bench", i, preset.groups));
   ctx.log(`LWS W4: fail ${failures.length} workers, one group per LWS`);
   // The whole group of each failed worker must be recreated: every pod of it counts as gone.
   gone = uids(failures.flatMap((f) => groupPods(view, f.leader)));
-  measurement = await begin(ctx);
+  started = await start(ctx, view);
   await failPods(client, namespace, failures.map((f) => f.pod));
-  const w4 = await measurement.end(await until("LWS W4", available(gone), { timeoutMs }));
+  const w4 = await finish(ctx, view, started, "LWS W4", available(gone));
   return { W1: w1, W2: w2, W4: w4 };
 }
 
