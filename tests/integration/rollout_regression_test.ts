@@ -12,7 +12,15 @@
 import assert from "node:assert/strict";
 import type { LeaderWorkerSet } from "../../api/types.ts";
 import { clusterTest, eventually } from "../cluster/harness.ts";
-import { countEvents, eventsOf, kubectlApply, lwsManifest, sleep, startProduct } from "./support/product.ts";
+import {
+  countEvents,
+  eventsOf,
+  kubectlApply,
+  lwsManifest,
+  sleep,
+  startProduct,
+  waitAvailable,
+} from "./support/product.ts";
 import {
   assertRestarts,
   assertRolledOut,
@@ -22,6 +30,7 @@ import {
   rollOut,
   waitNewKey,
   waitRolledOut,
+  waitSettled,
   withImage,
 } from "./support/rollout.ts";
 
@@ -152,4 +161,45 @@ clusterTest("rollout #291/#805: one restart per group per update with RecreateGr
     assert.ok(worker !== undefined && external.includes(worker), `${event.note}: not after an external deletion`);
   }
   await assertRolledOut(product, rolled);
+});
+
+clusterTest("rollout: a scale-up and a template change a moment apart restart each group once", async ({
+  cluster,
+  namespace,
+}) => {
+  // Seen in the demo: `kubectl scale --replicas=3`, then an image change within a second. The new group is still
+  // starting on the old revision when the rollout begins; no group may be restarted twice, and the restart policy
+  // (RecreateGroupOnPodRestart, the default) must not mistake the rollout's replacements for failures.
+  await using product = await startProduct(cluster, namespace);
+  const lws = lwsManifest("grown", { replicas: 2, size: 3 });
+  await kubectlApply(product, lws);
+  await waitAvailable(product, "grown");
+  await using history = await History.start(cluster, namespace);
+  const oldKey = await waitSettled(history, "grown");
+  await cluster.kubectlOk(["scale", "lws/grown", "--replicas=3"], { namespace });
+  await sleep(300);
+  const changed = withImage({ ...lws, spec: { ...lws.spec, replicas: 3 } }, "nginx:1.28");
+  await kubectlApply(product, changed);
+  const newKey = await waitNewKey(history, "grown", oldKey);
+  const rules = { lws: "grown", replicas: 3, size: 3, maxUnavailable: 1, maxSurge: 0, newKey };
+  await waitRolledOut(history, rules, { timeoutMs: 90_000 });
+  await sleep(2_000);
+  const report = assertRollout(history, rules);
+  // Groups 0 and 1 existed on the old revision: one restart each. Group 2 was created by the scale-up: it may have
+  // started on the old revision (then it is restarted once) or directly on the new one (never restarted).
+  const newcomer = report.leaderUids.get(2)?.length ?? 0;
+  const excused = report.externalDeletions.get(2)?.length ?? 0;
+  assert.ok(newcomer >= 1 && newcomer <= 2 + excused, `group 2 had ${newcomer} leaders`);
+  const newcomerRestarts = Math.min(newcomer, 2) - 1;
+  console.log(
+    `  group 2: ${newcomer} leader(s) (${newcomerRestarts ? "started on the old revision" : "started on the new one"})`,
+  );
+  assertRestarts(report, { lws: "grown", replicas: 3, size: 3, restarts: (g) => g === 2 ? newcomerRestarts : 1 });
+  const external = [...report.externalDeletions.values()].flat().map((d) => d.split(" ")[0]);
+  const recreated = (await eventsOf(product, "grown")).filter((e) => e.reason === "RecreateGroup");
+  for (const event of recreated) {
+    const worker = /^Worker pod (\S+) failed/.exec(event.note)?.[1];
+    assert.ok(worker !== undefined && external.includes(worker), `${event.note}: not after an external deletion`);
+  }
+  await assertRolledOut(product, { report, rules, oldKey, elapsedMs: 0, lws: changed, history });
 });
