@@ -41,7 +41,7 @@ import { runDashboardBench } from "./dashboard.ts";
 import { runEngineBench } from "./engine.ts";
 import { watchedPids } from "./measure.ts";
 import { KCM_DEFAULTS, lwsPodCount, type Preset, presetProblems, PRESETS } from "./presets.ts";
-import { machineInfo, Sampler } from "./procfs.ts";
+import { machineInfo, Sampler, summarizeLoad } from "./procfs.ts";
 import { renderHtml, renderTable } from "./report.ts";
 import {
   type BenchResult,
@@ -256,6 +256,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     }
   } finally {
     await sampler.stop();
+    machine.loadAverageDuring = summarizeLoad(sampler.all().map((s) => s.load));
     client?.close();
     if (cluster) await stopBenchCluster(cluster);
     else await stopBenchCluster(options.clusterDir).catch(() => {});

@@ -86,6 +86,49 @@ export interface MachineInfo {
   deno: string;
   /** 1-minute load average when the run started (other work on the machine skews absolute times, not ratios). */
   loadAverageAtStart: number;
+  /** 1-minute load average over the whole run (every sample of the {@linkcode Sampler}); absent in older results. */
+  loadAverageDuring?: LoadSummary;
+}
+
+/** Lowest, mean and highest of the 1-minute load averages sampled during a run. */
+export interface LoadSummary {
+  min: number;
+  mean: number;
+  max: number;
+  /** Samples it was computed from. */
+  samples: number;
+}
+
+/**
+ * Reads the 1-minute load average out of `/proc/loadavg`.
+ *
+ * @param loadavg the contents of `/proc/loadavg`
+ * @returns the first field
+ * @throws when it is not a number
+ */
+export function parseLoadAverage(loadavg: string): number {
+  const value = Number(loadavg.trim().split(/\s+/)[0]);
+  if (loadavg.trim() === "" || !Number.isFinite(value)) {
+    throw new Error(`Cannot read the load average: /proc/loadavg has no number first, got ${JSON.stringify(loadavg)}`);
+  }
+  return value;
+}
+
+/**
+ * Summarizes load averages sampled during a run.
+ *
+ * @param values 1-minute load averages
+ * @returns min, mean (two decimals) and max, or `undefined` without samples
+ */
+export function summarizeLoad(values: readonly number[]): LoadSummary | undefined {
+  if (values.length === 0) return undefined;
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return {
+    min: Math.min(...values),
+    mean: Math.round(mean * 100) / 100,
+    max: Math.max(...values),
+    samples: values.length,
+  };
 }
 
 /**
@@ -105,7 +148,7 @@ export async function machineInfo(): Promise<MachineInfo> {
     cpuModel: cpuinfo.match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? "unknown",
     kernel: Deno.osRelease(),
     deno: Deno.version.deno,
-    loadAverageAtStart: Number(loadavg.split(" ")[0]),
+    loadAverageAtStart: parseLoadAverage(loadavg),
   };
 }
 
@@ -115,6 +158,8 @@ export interface Sample {
   t: number;
   /** Usage per watched name; a name is absent while its process is not running. */
   usage: Record<string, ProcessUsage>;
+  /** The machine's 1-minute load average (`/proc/loadavg`). */
+  load: number;
 }
 
 /**
@@ -173,12 +218,13 @@ export class Sampler {
    */
   async sample(): Promise<Sample> {
     const t = this.now();
-    const entries = await Promise.all(
-      [...this.#pids].map(async ([name, pid]) => [name, await readUsage(pid)] as const),
-    );
+    const [entries, loadavg] = await Promise.all([
+      Promise.all([...this.#pids].map(async ([name, pid]) => [name, await readUsage(pid)] as const)),
+      Deno.readTextFile("/proc/loadavg"),
+    ]);
     const usage: Record<string, ProcessUsage> = {};
     for (const [name, value] of entries) if (value) usage[name] = value;
-    const sample = { t, usage };
+    const sample = { t, usage, load: parseLoadAverage(loadavg) };
     this.#samples.push(sample);
     return sample;
   }

@@ -15,6 +15,12 @@ import {
 
 const MiB = 2 ** 20;
 
+/** `1.7 at start, 0.9–2.4 (mean 1.5) during the workloads`; older results have the start only. */
+function loadText(m: BenchResult["machine"]): string {
+  const d = m.loadAverageDuring;
+  return `${m.loadAverageAtStart} at start` + (d ? `, ${d.min}–${d.max} (mean ${d.mean}) during the workloads` : "");
+}
+
 function mib(bytes: number | null | undefined): string {
   return bytes === null || bytes === undefined ? "—" : (bytes / MiB).toFixed(0);
 }
@@ -156,9 +162,7 @@ export function renderTable(result: BenchResult): string {
   return [
     `LWS benchmark, preset ${result.preset}: ${result.sizes.lws} LWS × ${result.sizes.groups} groups × ${result.sizes.size} pods ` +
     `(${result.sizes.pods} pods), ${int(result.sizes.fillerPods)} filler pods; commit ${result.commit}`,
-    `Machine: ${m.nproc} CPUs (${m.cpuModel}), ${
-      (m.memoryBytes / 2 ** 30).toFixed(1)
-    } GiB, load ${m.loadAverageAtStart} at start; ` +
+    `Machine: ${m.nproc} CPUs (${m.cpuModel}), ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB, load ${loadText(m)}; ` +
     `Deno ${m.deno}; ${result.controlPlane}`,
     "",
     pad(rows),
@@ -347,7 +351,7 @@ W3 adds ${int(result.sizes.fillerPods)} pods outside any LWS and idles ${result.
 ${result.sizes.nodes} KWOK nodes. Run ${escape(result.startedAt)}, ${int(result.durationSeconds)} s, commit
 <code>${escape(result.commit)}</code>, ${escape(result.controlPlane)}.</p>
 <p>Machine: ${m.nproc} CPUs (${escape(m.cpuModel)}), ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB, Linux
-${escape(m.kernel)}, Deno ${escape(m.deno)}; load average ${m.loadAverageAtStart} at the start (the machine is shared:
+${escape(m.kernel)}, Deno ${escape(m.deno)}; load average ${escape(loadText(m))} (the machine is shared:
 absolute times vary between runs, the ratios are measured side by side in one run).</p>
 <ul>${configs.join("")}</ul>
 <ul>${titles.map(([id, title]) => `<li><b>${id}</b> ${escape(title)}</li>`).join("")}</ul>

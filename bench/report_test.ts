@@ -131,3 +131,11 @@ Deno.test("renderTable() and renderHtml() show every workload; the HTML is escap
   assert.match(html, /AMD &lt;EPYC&gt;/);
   assert.doesNotMatch(html, /<title>W1 <title>/);
 });
+
+Deno.test("renderTable() and renderHtml() give the load average during the workloads when it was sampled", () => {
+  const r = result();
+  assert.match(renderTable(r), /load 0\.5 at start; Deno/);
+  r.machine.loadAverageDuring = { min: 3.2, mean: 9.87, max: 14.1, samples: 4000 };
+  assert.match(renderTable(r), /load 0\.5 at start, 3\.2–14\.1 \(mean 9\.87\) during the workloads; Deno/);
+  assert.match(renderHtml(r), /load average 0\.5 at start, 3\.2–14\.1 \(mean 9\.87\) during the workloads/);
+});
