@@ -38,8 +38,11 @@ export const SERVICE_ACCOUNT_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/se
 export const DEFAULT_DASHBOARD_PORT = 8082;
 /** Default time a graceful stop may take before the process exits anyway (upstream pods get 10 s). */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 8_000;
-/** Supported `gangSchedulingManagement.schedulerProvider` values. */
-export const SCHEDULER_PROVIDERS: readonly string[] = ["volcano"];
+/**
+ * Supported `gangSchedulingManagement.schedulerProvider` values: upstream's `volcano`, and `workload` (the
+ * Kubernetes Workload API's PodGroups with the default kube-scheduler; `controller/pod/gang.ts`).
+ */
+export const SCHEDULER_PROVIDERS: readonly string[] = ["volcano", "workload"];
 /** Supported `leaderElection.resourceLock` values. */
 export const RESOURCE_LOCKS: readonly string[] = ["leases"];
 /** Log levels of `--log-level`. */

@@ -169,7 +169,7 @@ Deno.test("validateConfiguration() reports upstream's messages (spec §11.2)", a
     [
       "unsupported provider",
       { gangSchedulingManagement: { schedulerProvider: "kueue" } },
-      'gangSchedulingManagement.schedulerProvider: Unsupported value: "kueue": supported values: "volcano"',
+      'gangSchedulingManagement.schedulerProvider: Unsupported value: "kueue": supported values: "volcano", "workload"',
     ],
     [
       "service name not a DNS-1035 label",

@@ -38,6 +38,7 @@ import {
   type RunningControllers,
   startControllers,
 } from "./controller/manager.ts";
+import { gangProvider, PROVIDER_WORKLOAD } from "./controller/pod/gang.ts";
 import { type HealthCheck, type HealthServer, startHealthServer } from "./health.ts";
 import {
   InformerCache,
@@ -395,6 +396,7 @@ export async function runProduct(config: Config, options: RunOptions): Promise<n
         hostname: host === "" ? "0.0.0.0" : host,
         certificates,
         gangScheduling: cfg.gangSchedulingManagement !== undefined,
+        schedulingGroup: cfg.gangSchedulingManagement?.schedulerProvider === PROVIDER_WORKLOAD,
         metrics: metrics.webhook,
         signal: serversStop.signal,
       });
@@ -461,6 +463,7 @@ export async function runProduct(config: Config, options: RunOptions): Promise<n
       events,
       namespace,
       concurrency: effective.controllers.concurrency,
+      gang: gangProvider(cfg.gangSchedulingManagement?.schedulerProvider),
       hooks: {
         leaderWorkerSet: metrics.controllerHooks(LEADER_WORKER_SET_CONTROLLER),
         pod: metrics.controllerHooks(POD_CONTROLLER),

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { getLogger } from "@logtape/logtape";
 import type { ControllerRevision, StatefulSet } from "kubernetes-types/apps/v1.d.ts";
 import type { Pod, Service } from "kubernetes-types/core/v1.d.ts";
 import { LABEL_NAME } from "../api/constants.ts";
@@ -21,7 +22,15 @@ import type { KubeClient } from "../kube/client.ts";
 import { type Clock, realClock } from "../kube/clock.ts";
 import { Controller, type ControllerOptions, type ControllerStats, type ObjectKey } from "../kube/controller.ts";
 import type { EventRecorder } from "../kube/events.ts";
-import { CONTROLLER_REVISIONS, LEADER_WORKER_SETS, PODS, SERVICES, STATEFUL_SETS } from "../kube/resources.ts";
+import { isNotFound } from "../kube/errors.ts";
+import {
+  apiVersionOf,
+  CONTROLLER_REVISIONS,
+  LEADER_WORKER_SETS,
+  PODS,
+  SERVICES,
+  STATEFUL_SETS,
+} from "../kube/resources.ts";
 import {
   LEADER_POD_INDEX,
   LEADER_WORKER_SET_CONTROLLER,
@@ -30,6 +39,7 @@ import {
   RecentWrites,
   reconcileLeaderWorkerSet,
 } from "./leaderworkerset/reconciler.ts";
+import { type GangProvider } from "./pod/gang.ts";
 import {
   DeletedPods,
   ExpiringSet,
@@ -41,6 +51,8 @@ import {
 } from "./pod/reconciler.ts";
 
 export { LEADER_WORKER_SET_CONTROLLER, POD_CONTROLLER };
+
+const log = getLogger(["lws", "controller"]);
 
 /** Default number of LWS reconciles at a time (different LWS only; one key never runs twice at once). */
 export const DEFAULT_LWS_CONCURRENCY = 4;
@@ -71,6 +83,11 @@ export interface StartControllersOptions {
   resyncMs?: number;
   /** Metrics callbacks per controller. */
   hooks?: { leaderWorkerSet?: ControllerHooks; pod?: ControllerHooks };
+  /**
+   * Gang scheduling provider (`gangSchedulingManagement.schedulerProvider`, see `pod/gang.ts`): the pod controller
+   * creates a PodGroup per group and revision. Unset: gang scheduling off (no PodGroup reads or writes).
+   */
+  gang?: GangProvider;
   /** Stops both controllers (running reconciles finish, up to the shutdown timeout). */
   signal: AbortSignal;
 }
@@ -154,6 +171,10 @@ export function startControllers(options: StartControllersOptions): RunningContr
   const lwsContext: LeaderWorkerSetContext = { client, events, stores, clock, recent: new RecentWrites(clock) };
   const deletedPods = new DeletedPods(clock);
   const podContext: PodContext = { client, events, stores, deletedPods, deletedLeaders: new ExpiringSet(clock) };
+  if (options.gang !== undefined) {
+    podContext.gang = { provider: options.gang, known: new ExpiringSet(clock) };
+    void reportPodGroupApi(client, options.gang, namespace, signal);
+  }
   // Subscribed before the controllers start, so a deletion is recorded before its reconcile can run.
   const unfollow = deletedPods.follow(pods);
 
@@ -183,6 +204,35 @@ export function startControllers(options: StartControllersOptions): RunningContr
       pendingDeletedPods: deletedPods.size,
     }),
   };
+}
+
+/**
+ * API discovery of the provider's PodGroup resource at start-up (a one-item list: 404 means the group/version
+ * does not serve it), logged once. Informational only: the pod reconciler reports a missing API per group with a
+ * Warning event when it cannot create a PodGroup, and keeps retrying, so a CRD installed later just works.
+ */
+async function reportPodGroupApi(
+  client: KubeClient,
+  provider: GangProvider,
+  namespace: string | undefined,
+  signal: AbortSignal,
+): Promise<void> {
+  const api = `${apiVersionOf(provider.resource)} ${provider.resource.plural}`;
+  try {
+    await client.list(provider.resource, { namespace, limit: 1, signal });
+    log.info("Gang scheduling with provider {provider}: {api} is served", { provider: provider.name, api });
+  } catch (err) {
+    if (signal.aborted) return;
+    if (isNotFound(err)) {
+      log.error("Gang scheduling with provider {provider}: {api} is not served by the API server; {hint}", {
+        provider: provider.name,
+        api,
+        hint: provider.notServedHint,
+      });
+    } else {
+      log.warn("Gang scheduling: cannot check {api}: {error}", { api, error: String(err) });
+    }
+  }
 }
 
 /** StatefulSets with a non-empty `name` label → the LWS of that name in their namespace (spec §7.1, v0.10.0). */

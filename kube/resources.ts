@@ -107,6 +107,17 @@ export const VOLCANO_POD_GROUPS: ResourceType = {
   plural: "podgroups",
   namespaced: true,
 };
+/**
+ * scheduling.k8s.io/v1beta1 PodGroup of the Kubernetes Workload API (Kubernetes ≥ 1.37 with the `GenericWorkload`
+ * feature gate and `--runtime-config=scheduling.k8s.io/v1beta1=true`; the `workload` gang-scheduling provider).
+ */
+export const SCHEDULING_POD_GROUPS: ResourceType = {
+  group: "scheduling.k8s.io",
+  version: "v1beta1",
+  kind: "PodGroup",
+  plural: "podgroups",
+  namespaced: true,
+};
 
 /** `apiVersion` of a resource type: `v1` for the core group, `<group>/<version>` otherwise. */
 export function apiVersionOf(type: ResourceType): string {

@@ -51,6 +51,8 @@ export const WEBHOOK_PATHS: readonly string[] = [
 export interface WebhookAppOptions {
   /** Gang scheduling is configured: pods get `scheduling.k8s.io/group-name` (spec §10). Default false. */
   gangScheduling?: boolean;
+  /** With `gangScheduling`, pods also get `spec.schedulingGroup.podGroupName` (provider `workload`). Default false. */
+  schedulingGroup?: boolean;
   /** Largest accepted request body in bytes; larger → 413. Default {@linkcode DEFAULT_MAX_BODY_BYTES}. */
   maxBodyBytes?: number;
   /** Time allowed to receive the body, in ms; exceeded → 408. Default {@linkcode DEFAULT_BODY_TIMEOUT_MS}. */
@@ -83,7 +85,10 @@ export function createWebhookApp(options: WebhookAppOptions = {}): Hono {
   const handlers: Record<string, AdmissionHandler> = {
     [WEBHOOK_PATH_MUTATE_LWS]: createLwsMutatingHandler(),
     [WEBHOOK_PATH_VALIDATE_LWS]: createLwsValidatingHandler(),
-    [WEBHOOK_PATH_MUTATE_POD]: createPodMutatingHandler({ gangScheduling: options.gangScheduling }),
+    [WEBHOOK_PATH_MUTATE_POD]: createPodMutatingHandler({
+      gangScheduling: options.gangScheduling,
+      schedulingGroup: options.schedulingGroup,
+    }),
     [WEBHOOK_PATH_VALIDATE_POD]: createPodValidatingHandler(),
   };
   for (const [path, handler] of Object.entries(options.handlers ?? {})) if (handler) handlers[path] = handler;

@@ -40,6 +40,12 @@ export interface PodWebhookOptions {
    * gets the `scheduling.k8s.io/group-name` annotation (spec §10). Default off.
    */
   gangScheduling?: boolean;
+  /**
+   * The gang-scheduling provider is the Kubernetes Workload API (`schedulerProvider: workload`): every LWS pod also
+   * gets `spec.schedulingGroup.podGroupName` = that same PodGroup name, so the kube-scheduler schedules the group as
+   * one gang. Set at creation because the field is immutable. Only with `gangScheduling`. Default off.
+   */
+  schedulingGroup?: boolean;
 }
 
 /** Result of {@linkcode mutatePod}: the mutated copy, or the message that denies the pod. */
@@ -79,14 +85,17 @@ export function mutatePod(pod: Pod, options: PodWebhookOptions & { namespace?: s
   }
 
   if (options.gangScheduling) {
-    metadata.annotations = {
-      ...annotations,
-      [ANNOTATION_SCHEDULING_GROUP_NAME]: podGroupName(
-        labels[LABEL_NAME] ?? "",
-        labels[LABEL_GROUP_INDEX] ?? "",
-        labels[LABEL_TEMPLATE_REVISION_HASH] ?? "",
-      ),
-    };
+    const group = podGroupName(
+      labels[LABEL_NAME] ?? "",
+      labels[LABEL_GROUP_INDEX] ?? "",
+      labels[LABEL_TEMPLATE_REVISION_HASH] ?? "",
+    );
+    metadata.annotations = { ...annotations, [ANNOTATION_SCHEDULING_GROUP_NAME]: group };
+    if (options.schedulingGroup) {
+      // kubernetes-types 1.30 predates `schedulingGroup` (Kubernetes 1.36).
+      const spec = (copy.spec ??= { containers: [] }) as Pod["spec"] & { schedulingGroup?: { podGroupName: string } };
+      spec.schedulingGroup = { podGroupName: group };
+    }
   }
   const tpuError = addTpuVariables(copy, size.value);
   if (tpuError !== undefined) return { error: tpuError };

@@ -238,6 +238,19 @@ Deno.test("pod mutating webhook labels leader and worker pods and injects LWS en
     assert.equal(out.metadata!.annotations!["scheduling.k8s.io/group-name"], "sample-3-rev1");
     const plain = await mutate(input);
     assert.equal((plain.object as Pod).metadata!.annotations!["scheduling.k8s.io/group-name"], undefined);
+    type WithGroup = { schedulingGroup?: { podGroupName: string } };
+    assert.equal((out.spec as WithGroup).schedulingGroup, undefined, "volcano: no spec.schedulingGroup");
+  });
+
+  await t.step("the workload provider also sets spec.schedulingGroup.podGroupName on leaders and workers", async () => {
+    const app = createWebhookApp({ gangScheduling: true, schedulingGroup: true });
+    type WithGroup = { schedulingGroup?: { podGroupName: string } };
+    for (const input of [leader({ size: 2 }), worker({ size: 2, group: 3, worker: 1 })]) {
+      const out = (await admit(app, WEBHOOK_PATH_MUTATE_POD, { operation: "CREATE", object: input })).object as Pod;
+      const name = out.metadata!.annotations!["scheduling.k8s.io/group-name"]!;
+      assert.match(name, /^sample-\d+-rev1$/);
+      assert.deepEqual((out.spec as WithGroup).schedulingGroup, { podGroupName: name });
+    }
   });
 });
 

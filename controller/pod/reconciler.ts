@@ -18,7 +18,15 @@
 import { getLogger } from "@logtape/logtape";
 import type { ControllerRevision, StatefulSet } from "kubernetes-types/apps/v1.d.ts";
 import type { Node, Pod, Service } from "kubernetes-types/core/v1.d.ts";
-import { FIELD_MANAGER, LABEL_GROUP_INDEX, LABEL_NAME, LABEL_WORKER_INDEX } from "../../api/constants.ts";
+import {
+  EVENT_ACTION_CREATE,
+  EVENT_REASON_FAILED_CREATE,
+  EVENT_TYPE_WARNING,
+  FIELD_MANAGER,
+  LABEL_GROUP_INDEX,
+  LABEL_NAME,
+  LABEL_WORKER_INDEX,
+} from "../../api/constants.ts";
 import type { LeaderWorkerSet } from "../../api/types.ts";
 import type { Clock } from "../../kube/clock.ts";
 import type { KubeClient } from "../../kube/client.ts";
@@ -38,6 +46,7 @@ import {
   workerStatefulSetFailedEvent,
 } from "./desired.ts";
 import { exclusivePlacementStep, leaderTopologyValue } from "./exclusive.ts";
+import { type GangProvider, podGroupNameOf, podGroupNotServedMessage } from "./gang.ts";
 import { restartLookups, restartPolicyDecision } from "./restart_policy.ts";
 
 const log = getLogger(["lws", "controller", "pod"]);
@@ -82,6 +91,21 @@ export interface PodContext {
   deletedPods: DeletedPods;
   /** UIDs of leader pods this controller deleted to recreate their group. */
   deletedLeaders: ExpiringSet;
+  /** Gang scheduling, when `gangSchedulingManagement.schedulerProvider` is configured (spec §10). */
+  gang?: GangScheduling;
+}
+
+/**
+ * Gang scheduling state of the pod controller. PodGroups are not cached: one is created per group start, and the
+ * only read is a GET before that create, remembered per leader pod, so a leader's later reconciles (status
+ * changes) cost nothing. A cluster-wide PodGroup watch would cost more and would make the controllers' start-up
+ * depend on the PodGroup API being served.
+ */
+export interface GangScheduling {
+  /** The configured provider (`controller/pod/gang.ts`). */
+  provider: GangProvider;
+  /** `<leader pod uid>/<PodGroup name>` of PodGroups known to exist (found or created). */
+  known: ExpiringSet;
 }
 
 /**
@@ -112,7 +136,7 @@ export async function reconcilePod(key: ObjectKey, ctx: PodContext, info: Reconc
   if (lws === undefined) return "awaitChange";
   if (await applyRestartPolicy(ctx, pod, lws, signal) === "stop") return "awaitChange"; // 4.
 
-  const plan = podReconcilePlan(pod, lws, { gangScheduling: false }); // 5.–12.
+  const plan = podReconcilePlan(pod, lws, { gangScheduling: ctx.gang !== undefined }); // 5.–12.
   if (plan.action === "stop") {
     if (plan.event) record(ctx, lws, plan.event, pod);
     return "awaitChange";
@@ -125,6 +149,7 @@ export async function reconcilePod(key: ObjectKey, ctx: PodContext, info: Reconc
       if (!isAlreadyExists(err)) throw err;
     }
   }
+  if (plan.podGroup && ctx.gang !== undefined) await ensurePodGroup(ctx, ctx.gang, pod, lws, signal); // 9.
   if (plan.workerStatefulSet.action === "skip") return "awaitChange";
   // Checked before the revision and node reads: an existing worker sts is never updated (16.).
   if (ctx.stores.statefulSets.get(key.namespace, key.name) !== undefined) return "awaitChange";
@@ -162,6 +187,51 @@ export async function reconcilePod(key: ObjectKey, ctx: PodContext, info: Reconc
     revision: revision.metadata?.name,
   });
   return "awaitChange";
+}
+
+/**
+ * Spec §8.2 step 9: creates the leader's PodGroup unless it exists. A create answered 404 means the provider's
+ * resource is not served (the namespace exists: the leader pod is in it): a Warning `FailedCreate` event on the LWS
+ * names the missing API and what enables it, and the reconcile fails (retried with backoff).
+ */
+async function ensurePodGroup(
+  ctx: PodContext,
+  gang: GangScheduling,
+  pod: Pod,
+  lws: LeaderWorkerSet,
+  signal: AbortSignal,
+): Promise<void> {
+  const name = podGroupNameOf(pod);
+  if (name === undefined) return; // created before gang scheduling was configured: no group name to use
+  const memo = `${pod.metadata?.uid ?? ""}/${name}`;
+  if (gang.known.has(memo)) return;
+  const namespace = pod.metadata?.namespace ?? "";
+  const { resource } = gang.provider;
+  try {
+    await ctx.client.get(resource, name, { namespace, signal });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    try {
+      await ctx.client.create(resource, gang.provider.desired(pod, lws), { fieldManager: FIELD_MANAGER, signal });
+      log.debug("Created PodGroup {namespace}/{name} ({provider})", { namespace, name, provider: gang.provider.name });
+    } catch (createErr) {
+      if (!isAlreadyExists(createErr)) {
+        const message = isNotFound(createErr)
+          ? podGroupNotServedMessage(gang.provider, name)
+          : `Failed to create PodGroup ${name} for leader pod ${pod.metadata?.name ?? ""}: ${
+            createErr instanceof Error ? createErr.message : String(createErr)
+          }`;
+        record(ctx, lws, {
+          type: EVENT_TYPE_WARNING,
+          reason: EVENT_REASON_FAILED_CREATE,
+          action: EVENT_ACTION_CREATE,
+          note: message,
+        }, pod);
+        throw isNotFound(createErr) ? new Error(message, { cause: createErr }) : createErr;
+      }
+    }
+  }
+  gang.known.add(memo);
 }
 
 /** The pod's LWS from the cache, unless it is missing or being deleted (then there is nothing to do). */

@@ -14,6 +14,7 @@ import {
   podGroupIndexer,
   reconcilePod,
 } from "./reconciler.ts";
+import { gangProvider } from "./gang.ts";
 
 const P = "leaderworkerset.sigs.k8s.io/";
 const DELETED = "2026-01-01T00:00:00Z";
@@ -350,4 +351,61 @@ Deno.test("DeletedPods hands out a deleted state once, marked deleted, within it
   assert.ok(set.has("a"));
   await clock.advance(1001);
   assert.ok(!set.has("a"));
+});
+
+Deno.test("reconcilePod() creates the leader's PodGroup once when gang scheduling is configured", async (t) => {
+  const GROUP = `test-0-${KEY}`;
+  const gangLeader = () => leader({ annotations: { "scheduling.k8s.io/group-name": GROUP } });
+  const withGang = (s: ReturnType<typeof setup>, name: "volcano" | "workload") => {
+    s.ctx.gang = { provider: gangProvider(name)!, known: new ExpiringSet(s.clock) };
+    return s;
+  };
+  await t.step("volcano: GET, create before the worker sts, then nothing more for this leader", async () => {
+    const { client, run } = withGang(setup({ pods: [gangLeader()] }), "volcano");
+    await run("test-0");
+    assert.deepEqual(client.calls.map((c) => `${c.verb} ${c.resource} ${c.name}`), [
+      `get podgroups ${GROUP}`,
+      `create podgroups ${GROUP}`,
+      "create statefulsets test-0",
+    ]);
+    const pg = client.of("create", "podgroups")[0]!.object as Record<string, unknown>;
+    assert.equal(pg.apiVersion, "scheduling.volcano.sh/v1beta1");
+    assert.deepEqual((pg.spec as Record<string, unknown>).minMember, 3);
+    client.calls.length = 0;
+    await run("test-0");
+    assert.deepEqual(client.of("get", "podgroups"), []);
+  });
+  await t.step("workload: an existing PodGroup is not created again", async () => {
+    const { client, run } = withGang(setup({ pods: [gangLeader()] }), "workload");
+    client.respond((call) => call.verb === "get" && call.resource === "podgroups" ? { metadata: {} } : undefined);
+    await run("test-0");
+    assert.deepEqual(client.of("create", "podgroups"), []);
+    assert.equal(client.of("get", "podgroups")[0]?.namespace, "ns");
+  });
+  await t.step("AlreadyExists is fine", async () => {
+    const { client, events, run } = withGang(setup({ pods: [gangLeader()] }), "workload");
+    client.respond((call) => {
+      if (call.verb === "create" && call.resource === "podgroups") throw apiError(409, "AlreadyExists");
+    });
+    await run("test-0");
+    assert.deepEqual(events.notes(), ["GroupsProgressing: Created worker statefulset for leader pod test-0"]);
+  });
+  await t.step("API not served (404 on create): a Warning naming the API and gates, and a retried error", async () => {
+    const { client, events, run } = withGang(setup({ pods: [gangLeader()] }), "workload");
+    client.respond((call) => {
+      if (call.verb === "create" && call.resource === "podgroups") throw apiError(404, "NotFound");
+    });
+    await assert.rejects(run("test-0"), /scheduling\.k8s\.io\/v1beta1 podgroups is not served/);
+    assert.equal(events.recorded[0]?.type, "Warning");
+    assert.match(events.notes()[0]!, /^FailedCreate: Cannot create PodGroup .*GenericWorkload=true/);
+    assert.deepEqual(client.of("create", "statefulsets"), [], "no worker sts without the PodGroup");
+  });
+  await t.step("a leader without the group-name annotation gets none; no gang, no PodGroup calls", async () => {
+    const a = withGang(setup({ pods: [leader()] }), "volcano");
+    await a.run("test-0");
+    assert.deepEqual(a.client.of("get", "podgroups"), []);
+    const b = setup({ pods: [gangLeader()] });
+    await b.run("test-0");
+    assert.deepEqual(b.client.of("get", "podgroups"), []);
+  });
 });

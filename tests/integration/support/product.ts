@@ -19,6 +19,7 @@ import { CRD_NAME, LABEL_NAME } from "../../../api/constants.ts";
 import { groupKey } from "../../../api/naming.ts";
 import type { LeaderWorkerSet, LeaderWorkerSetSpec } from "../../../api/types.ts";
 import { type RunningControllers, startControllers } from "../../../controller/manager.ts";
+import { gangProvider, PROVIDER_WORKLOAD, type SchedulerProviderName } from "../../../controller/pod/gang.ts";
 import { InformerCache } from "../../../kube/cache.ts";
 import { buildUserAgent, createClient, type KubeClient } from "../../../kube/client.ts";
 import { isNotFound } from "../../../kube/errors.ts";
@@ -71,6 +72,8 @@ export interface Product extends AsyncDisposable {
 export interface StartProductOptions {
   /** Controller concurrency (default the manager's). */
   concurrency?: number;
+  /** `gangSchedulingManagement.schedulerProvider` (webhook annotation/schedulingGroup and PodGroups); default off. */
+  gangProvider?: SchedulerProviderName;
 }
 
 /**
@@ -88,7 +91,10 @@ export async function startProduct(
   options: StartProductOptions = {},
 ): Promise<Product> {
   await installCrd(cluster);
-  const webhook = await startLocalWebhook(cluster, namespace);
+  const webhook = await startLocalWebhook(cluster, namespace, {
+    gangScheduling: options.gangProvider !== undefined,
+    schedulingGroup: options.gangProvider === PROVIDER_WORKLOAD,
+  });
   const stop = new AbortController();
   const client = createClient(await loadKubeConfig({ path: cluster.kubeconfig }), {
     qps: 100,
@@ -103,6 +109,7 @@ export async function startProduct(
     events,
     namespace,
     concurrency: options.concurrency,
+    gang: gangProvider(options.gangProvider),
     signal: stop.signal,
   });
   const cacheStop = new AbortController();

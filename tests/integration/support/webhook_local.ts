@@ -30,13 +30,13 @@ export interface LocalWebhook extends AsyncDisposable {
  *
  * @param cluster The test cluster.
  * @param namespace The only namespace the webhooks apply to.
- * @param options `caPropagationDelayMs` for rotation tests.
+ * @param options `caPropagationDelayMs` for rotation tests; the gang-scheduling switches of the pod webhook.
  * @returns The running webhook.
  */
 export async function startLocalWebhook(
   cluster: TestCluster,
   namespace: string,
-  options: { caPropagationDelayMs?: number } = {},
+  options: { caPropagationDelayMs?: number; gangScheduling?: boolean; schedulingGroup?: boolean } = {},
 ): Promise<LocalWebhook> {
   const client = createClient(await loadKubeConfig({ path: cluster.kubeconfig }), {
     qps: 50,
@@ -71,6 +71,8 @@ export async function startLocalWebhook(
       metrics,
       signal: controller.signal,
       caPropagationDelayMs: options.caPropagationDelayMs,
+      gangScheduling: options.gangScheduling,
+      schedulingGroup: options.schedulingGroup,
     });
     await webhook.published;
     // The API server learns about new configurations through its informer: wait until our webhook is called.
