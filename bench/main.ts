@@ -56,12 +56,17 @@ import {
 import { createNamespace, deleteNamespace, runLws, runRaw, runSteadyState, type WorkloadContext } from "./workloads.ts";
 
 const HELP =
-  `Usage: deno task bench [--small | --full] [--out DIR] [--cluster-dir DIR] [--no-micro] [--profile] [--save]
+  `Usage: deno task bench [--small | --full] [--out DIR] [--cluster-dir DIR] [--configs NAMES] [--timeout SECONDS]
+                        [--no-steady] [--no-micro] [--profile] [--save]
 
   --small            CI smoke preset (default): every workload and figure at toy sizes
   --full             the issue's sizes: 50 LWS × 4 groups × 4 pods, 10,000 filler pods, 60 s idle
   --out DIR          where bench-<preset>.json and bench-<preset>.html go (default bench/out)
   --cluster-dir DIR  the benchmark's own control plane (default .cluster/bench; never the shared .cluster)
+  --configs NAMES    run only these kube-controller-manager configurations, comma-separated (default
+                     default,raised)
+  --timeout SECONDS  give up on one workload after this long (default: the preset's, 180 small / 900 full)
+  --no-steady        skip W3 (the steady state after the last configuration)
   --no-micro         skip the engine and dashboard micro-benchmarks
   --profile          CPU-profile the controller (V8 inspector, 1 ms sampling) during the last configuration's LWS
                      workloads; writes controller-<preset>.cpuprofile next to the report
@@ -116,6 +121,8 @@ export interface BenchOptions {
    * (the controller then runs with the inspector attached, sampling every millisecond).
    */
   profilePath?: string;
+  /** Run W3 after the last configuration (default true). */
+  steady?: boolean;
 }
 
 /**
@@ -189,7 +196,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
           };
         }
         log(`LWS done: W1 ${lws.W1.wallSeconds} s, W2 ${lws.W2.wallSeconds} s, W4 ${lws.W4.wallSeconds} s`);
-        if (last) steady = await runSteadyState(ctx, "bench-filler");
+        if (last && options.steady !== false) steady = await runSteadyState(ctx, "bench-filler");
       } finally {
         await sampler.sample();
         const status = await controller.stop();
@@ -333,6 +340,36 @@ export async function writeReport(result: BenchResult, dir: string): Promise<{ j
   return { json, html };
 }
 
+/**
+ * A preset with only the named configurations and another workload timeout.
+ *
+ * @param preset the preset
+ * @param configs comma-separated configuration names (`default,raised`), or `undefined` for all, in preset order
+ * @param timeout workload timeout in seconds, or `undefined` for the preset's
+ * @returns the changed preset
+ * @throws when a name is unknown or the timeout is not a positive number
+ */
+export function selectPreset(preset: Preset, configs?: string, timeout?: string): Preset {
+  const names = configs?.split(",").map((n) => n.trim()).filter((n) => n !== "");
+  const unknown = names?.filter((n) => !preset.configs.some((c) => c.name === n)) ?? [];
+  if (unknown.length > 0) {
+    throw new Error(
+      `Cannot select configurations ${unknown.join(", ")}: the preset has ${
+        preset.configs.map((c) => c.name).join(", ")
+      }`,
+    );
+  }
+  const seconds = timeout === undefined ? preset.workloadTimeoutSeconds : Number(timeout);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new Error(`Cannot use --timeout ${timeout}: not a positive number`);
+  }
+  return {
+    ...preset,
+    configs: names ? preset.configs.filter((c) => names.includes(c.name)) : preset.configs,
+    workloadTimeoutSeconds: seconds,
+  };
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     args: Deno.args.filter((a) => a !== "--"),
@@ -342,6 +379,9 @@ async function main(): Promise<number> {
       out: { type: "string" },
       "cluster-dir": { type: "string" },
       "no-micro": { type: "boolean" },
+      configs: { type: "string" },
+      timeout: { type: "string" },
+      "no-steady": { type: "boolean" },
       profile: { type: "boolean" },
       save: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -352,7 +392,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (values.small && values.full) throw new Error("Cannot run: choose one of --small and --full, got both");
-  const preset = values.full ? PRESETS.full : PRESETS.small;
+  const preset = selectPreset(values.full ? PRESETS.full : PRESETS.small, values.configs, values.timeout);
   const outDir = resolve(values.out ?? join(REPO_ROOT, "bench", "out"));
   await Deno.mkdir(outDir, { recursive: true });
   const profilePath = values.profile ? join(outDir, `controller-${preset.name}.cpuprofile`) : undefined;
@@ -361,6 +401,7 @@ async function main(): Promise<number> {
     clusterDir: resolve(values["cluster-dir"] ?? DEFAULT_BENCH_CLUSTER_DIR),
     micro: !values["no-micro"],
     profilePath,
+    steady: !values["no-steady"],
   });
   const paths = await writeReport(result, outDir);
   if (values.save) {
