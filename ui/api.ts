@@ -7,6 +7,7 @@
  * | `GET /api/lws?ns=&q=` | `OverviewView` |
  * | `GET /api/lws/:ns/:name?page=&pageSize=&filter=&group=` | `DetailView` |
  * | `GET /api/lws/:ns/:name/pods/:pod` | `PodDetailView` |
+ * | `GET /api/lws/:ns/:name/failures` | `{ failures: FailureView[] }`: recorded pod failures, newest first |
  * | `GET /api/stream?view=overview&ns=&q=` | SSE of `OverviewView` |
  * | `GET /api/stream?view=detail&ns=&name=&page=&pageSize=&filter=` | SSE of `DetailView` (or `{gone: true}`) |
  *
@@ -19,6 +20,7 @@ import type { DashboardContext } from "./context.ts";
 import {
   detailLiveView,
   loadDetail,
+  loadFailures,
   loadOverview,
   loadPod,
   overviewLiveView,
@@ -51,6 +53,13 @@ export function apiApp(ctx: DashboardContext): Hono {
     const view = loadDetail(ctx.source, query, ctx.now());
     if (!view) return c.json({ error: `LeaderWorkerSet ${namespace}/${name} not found in the cache` }, 404);
     return c.json(view);
+  });
+
+  app.get("/lws/:namespace/:name/failures", (c) => {
+    const { namespace, name } = c.req.param();
+    const failures = loadFailures(ctx.source, namespace, name, ctx.now());
+    if (!failures) return c.json({ error: `LeaderWorkerSet ${namespace}/${name} not found in the cache` }, 404);
+    return c.json({ failures });
   });
 
   app.get("/lws/:namespace/:name/pods/:pod", async (c) => {

@@ -2,16 +2,17 @@ import assert from "node:assert/strict";
 import { ManualClock } from "../kube/clock.ts";
 import { collect } from "./_testing.ts";
 import { CONTENT_SECURITY_POLICY, createDashboardApp, type DashboardOptions, serveDashboard } from "./app.ts";
-import { demoWorlds, eventFixture, FIXTURE_NOW, podFixture, worldFixture } from "./fixtures.ts";
+import { FAILURE_RETENTION_MS } from "./failures.ts";
+import { demoWorlds, eventFixture, FIXTURE_NOW, kwokFailedPod, podFixture, worldFixture } from "./fixtures.ts";
 import { MemoryDashboardSource } from "./memory_source.ts";
-import type { DetailView, OverviewView, PodDetailView } from "./view_model.ts";
+import type { DetailView, FailureView, OverviewView, PodDetailView } from "./view_model.ts";
 
 /** A value that must never appear in any response: it is what the referenced Secret would hold. */
 const SECRET_VALUE = "hunter2-Sup3rS3cret";
 
 function setup(options: DashboardOptions = {}) {
   const clock = new ManualClock(FIXTURE_NOW);
-  const source = new MemoryDashboardSource();
+  const source = new MemoryDashboardSource({ failures: { now: () => clock.now() } });
   for (const world of demoWorlds()) source.load(world);
   // An LWS whose template and pods reference a Secret, and (invalid, hand-made) carry a literal beside the reference.
   const secretEnv = [
@@ -192,6 +193,89 @@ Deno.test("the JSON API serves the same view models as the pages", async (t) => 
       injected: false,
     });
   });
+});
+
+/** Fails pod (group, worker) of `default/demo` the way KWOK's failure stage does, then replaces it (new UID). */
+function failAndReplace(
+  source: MemoryDashboardSource,
+  group: number,
+  worker: number,
+  status: { reason?: string; message?: string } = {},
+) {
+  const pod = podFixture({ lwsName: "demo", group, worker, size: 2, revision: "5b9c7d4f6b" });
+  const failed = kwokFailedPod(pod, FIXTURE_NOW, status);
+  source.apply({ kind: "Pod", object: failed });
+  source.remove({ kind: "Pod", object: failed });
+  source.apply({ kind: "Pod", object: { ...pod, metadata: { ...pod.metadata, uid: `${pod.metadata!.uid}-new` } } });
+}
+
+Deno.test("a pod failure stays on the pages and in the JSON API after its pod is replaced", async (t) => {
+  const { app, clock, source } = setup();
+  source.load(worldFixture({ replicas: 3, size: 2 }));
+  failAndReplace(source, 1, 1);
+  await clock.advance(12_000);
+  const expected = "failed 12s ago: containerFailed, exit 1 — pod replaced";
+  await t.step("/api/lws/:ns/:name/failures", async () => {
+    const res = await app.request("/api/lws/default/demo/failures");
+    assert.equal(res.status, 200);
+    const { failures }: { failures: FailureView[] } = await res.json();
+    assert.deepEqual(failures.map((f) => [f.group, f.worker, f.pod, f.kind, f.text]), [
+      [1, 1, "demo-1-1", "failed", expected],
+    ]);
+    assert.equal((await app.request("/api/lws/default/nothing/failures")).status, 404);
+  });
+  await t.step("/api/lws/:ns/:name and /api/lws", async () => {
+    const view: DetailView = await (await app.request("/api/lws/default/demo")).json();
+    const row = view.grid.rows[1]!;
+    assert.equal(row.state, "ready");
+    assert.equal(row.failure?.latest.text, expected);
+    assert.equal(row.cells[1]!.failure?.short, "failed 12s ago");
+    assert.equal(view.summary.warnings.text, "1 group failed recently");
+    assert.equal(view.failures.length, 1);
+    const overview: OverviewView = await (await app.request("/api/lws?ns=default")).json();
+    assert.equal(overview.rows.find((r) => r.name === "demo")?.warnings.text, "1 group failed recently");
+  });
+  await t.step("the pages, without JavaScript", async () => {
+    const overview = await text(await app.request("/?ns=default"));
+    assert.ok(overview.includes("1 group failed recently"), "the overview's warning badge");
+    const detail = await text(await app.request("/lws/default/demo"));
+    assert.ok(detail.includes(`<span class="cell-failure fk-failed"><span aria-hidden="true">✕</span> failed 12s ago`));
+    assert.ok(detail.includes(`<b>W1</b> ${expected}`), "the group row says what happened");
+    assert.ok(detail.includes(`, ${expected}"`), "the cell's accessible name includes it");
+    assert.match(detail, /data-island="FailuresPanel"/);
+    assert.ok(detail.includes("Pod failures"));
+  });
+  await t.step(`gone after ${FAILURE_RETENTION_MS / 60_000} minutes`, async () => {
+    await clock.advance(FAILURE_RETENTION_MS);
+    const { failures } = await (await app.request("/api/lws/default/demo/failures")).json();
+    assert.deepEqual(failures, []);
+    const html = await text(await app.request("/lws/default/demo"));
+    assert.ok(html.includes("No pod failure seen in the last 15 minutes."));
+    assert.ok(!html.includes("failed recently"));
+  });
+});
+
+Deno.test("a recorded failure's reason and message are escaped on every page and in the stream", async () => {
+  const { app, clock, source } = setup();
+  source.load(worldFixture({ replicas: 2, size: 2 }));
+  const stream = collect((await app.request("/api/stream?view=detail&ns=default&name=demo")).body!);
+  await clock.advance(0);
+  const reason = `<script>alert("r")</script>`;
+  const message = `"><img src=x onerror=alert(1)>`;
+  failAndReplace(source, 0, 1, { reason, message });
+  await clock.advance(5_000);
+  for (const path of ["/lws/default/demo", "/?ns=default"]) {
+    const html = await text(await app.request(path));
+    assert.ok(!html.includes("<script>alert"), `${path}: no script element from the reason`);
+    assert.ok(!html.includes("<img src=x"), `${path}: no element from the message`);
+  }
+  const detail = await text(await app.request("/lws/default/demo"));
+  assert.ok(detail.includes("&lt;script>alert(&quot;r&quot;)&lt;/script>") || detail.includes("&lt;script&gt;"));
+  const views = stream.messages.filter((m) => m.event === "view");
+  const latest: DetailView = JSON.parse(views[views.length - 1]!.data);
+  assert.equal(latest.failures[0]?.reason, reason, "the stream carries the text; the browser renders it as text");
+  assert.equal(latest.failures[0]?.message, message);
+  await stream.stop();
 });
 
 Deno.test("the dashboard is read-only: every mutating method gets 405", async () => {

@@ -14,6 +14,8 @@ import {
   buildPodDetail,
   DEFAULT_PAGE_SIZE,
   type DetailView,
+  type FailureView,
+  failureViews,
   type GroupFilter,
   type LwsObjects,
   MAX_PAGE_SIZE,
@@ -107,6 +109,7 @@ export function lwsObjects(source: DashboardSource, namespace: string, name: str
     pods: source.podsOf(namespace, name),
     statefulSets: source.statefulSetsOf(namespace, name),
     events: source.eventsOf(namespace, name),
+    failures: source.failuresOf(namespace, name),
   };
 }
 
@@ -127,12 +130,13 @@ export function loadOverview(source: DashboardSource, query: OverviewQuery, now:
     (!needle || `${l.metadata.namespace}/${l.metadata.name}`.toLowerCase().includes(needle))
   );
   // Only the selected LWS pay for reading their pods; `total` still counts the namespace's LWS. Events tell the
-  // recent group recreations of the warning badge.
+  // recent group recreations of the warning badge, the failure record its recent pod failures.
   const objects = selected.map((lws) => ({
     lws,
     pods: source.podsOf(lws.metadata.namespace ?? "", lws.metadata.name ?? ""),
     statefulSets: source.statefulSetsOf(lws.metadata.namespace ?? "", lws.metadata.name ?? ""),
     events: source.eventsOf(lws.metadata.namespace ?? "", lws.metadata.name ?? ""),
+    failures: source.failuresOf(lws.metadata.namespace ?? "", lws.metadata.name ?? ""),
   }));
   const view = buildOverview(objects, {
     now,
@@ -164,6 +168,25 @@ export function loadDetail(source: DashboardSource, query: DetailQuery, now: num
     filter: query.filter,
     group: query.group,
   });
+}
+
+/**
+ * The recorded pod failures of one LWS, newest first.
+ *
+ * @param source The cache.
+ * @param namespace LWS namespace.
+ * @param name LWS name.
+ * @param now Current time (ms).
+ * @returns The failures, or `undefined` when the LWS is not cached.
+ */
+export function loadFailures(
+  source: DashboardSource,
+  namespace: string,
+  name: string,
+  now: number,
+): FailureView[] | undefined {
+  if (!source.getLeaderWorkerSet(namespace, name)) return undefined;
+  return failureViews(source.failuresOf(namespace, name), now);
 }
 
 /**

@@ -8,7 +8,7 @@
  * @module
  */
 import type { StatefulSet } from "kubernetes-types/apps/v1.d.ts";
-import type { Container, ContainerStatus, EnvVar, Pod, PodCondition } from "kubernetes-types/core/v1.d.ts";
+import type { Container, ContainerStatus, EnvVar, Pod, PodCondition, PodStatus } from "kubernetes-types/core/v1.d.ts";
 import type { Condition } from "kubernetes-types/meta/v1.d.ts";
 import {
   ANNOTATION_LEADER_NAME,
@@ -338,6 +338,57 @@ export function podFixture(options: PodFixtureOptions): Pod {
       startTime: scheduled ? ago(3_500_000) : undefined,
       qosClass: "Burstable",
       containerStatuses: scheduled ? [containerStatus(state)] : undefined,
+    },
+  };
+}
+
+/**
+ * A container status of the fixtures' single container `worker`.
+ *
+ * @param status The fields that differ (state, lastState, counts).
+ * @returns A new status (not ready, no restarts, unless given).
+ */
+export function workerStatus(status: Partial<ContainerStatus> = {}): ContainerStatus {
+  return {
+    name: "worker",
+    image: "registry.example/llm-server:1.4",
+    imageID: "",
+    ready: false,
+    restartCount: 0,
+    ...status,
+  };
+}
+
+/**
+ * The pod as KWOK's `pod-container-running-failed` stage leaves it (how the local control plane fails a pod): phase
+ * Failed, Ready False, its container terminated with reason `containerFailed`, exit code 1.
+ *
+ * @param pod The pod (not changed).
+ * @param at When it failed (ms since the epoch). Default {@linkcode FIXTURE_NOW}.
+ * @param status Status fields to set besides (e.g. a pod `reason` and `message`).
+ * @returns A new object.
+ */
+export function kwokFailedPod(pod: Pod, at: number = FIXTURE_NOW, status: Partial<PodStatus> = {}): Pod {
+  const time = new Date(at).toISOString();
+  return {
+    ...pod,
+    status: {
+      ...pod.status,
+      phase: "Failed",
+      conditions: [{ type: "Ready", status: "False", lastTransitionTime: time }],
+      containerStatuses: [workerStatus({
+        started: false,
+        state: {
+          terminated: {
+            exitCode: 1,
+            reason: "containerFailed",
+            message: "container failed",
+            startedAt: time,
+            finishedAt: time,
+          },
+        },
+      })],
+      ...status,
     },
   };
 }

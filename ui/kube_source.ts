@@ -12,6 +12,9 @@
  * - Pod events (optional): fetched on demand when a pod drawer opens ({@linkcode podEventsFetcher}: one LIST with
  *   `regarding.kind=Pod,regarding.name=<pod>`), because pod events are most of a cluster's events and caching
  *   them would grow memory with pod churn.
+ * - Pod failures: a {@linkcode PodFailureLog} subscribed to the pod store from the start (not only while a page is
+ *   open), so a failure that lasted a second is still shown minutes later. It reads the same notifications the
+ *   store delivers anyway: no extra API traffic.
  *
  * @example
  * const lws = cache.store<LeaderWorkerSet>(LEADER_WORKER_SETS);
@@ -32,6 +35,7 @@ import type { LeaderWorkerSet } from "../api/types.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { EVENTS } from "../kube/resources.ts";
 import { type Indexer, LWS_NAME_INDEX, type Store } from "../kube/store.ts";
+import { PodFailureLog, type PodFailureLogOptions } from "./failures.ts";
 import type { DashboardChange, DashboardEvent, DashboardSource } from "./source.ts";
 
 /** Field selector of the LWS events store: events whose `regarding` is a LeaderWorkerSet. */
@@ -62,6 +66,8 @@ export interface KubeSourceStores {
 export interface KubeSourceOptions {
   /** Fetches the events of one pod for the drawer (see {@linkcode podEventsFetcher}); absent: no pod events. */
   fetchPodEvents?: (namespace: string, podName: string, signal?: AbortSignal) => Promise<readonly DashboardEvent[]>;
+  /** Clock and bounds of the pod failure record (defaults: `Date.now`, 15 min, 50 per LWS). */
+  failures?: PodFailureLogOptions;
 }
 
 function lwsNameOf(object: { metadata?: { labels?: Record<string, string> } }): string | undefined {
@@ -78,12 +84,21 @@ function lwsNameOf(object: { metadata?: { labels?: Record<string, string> } }): 
  */
 export function kubeDashboardSource(stores: KubeSourceStores, options: KubeSourceOptions = {}): DashboardSource {
   const byLws = (namespace: string, lwsName: string) => ({ namespace, index: [LWS_NAME_INDEX, lwsName] as const });
+  // The failure record follows the pod store for as long as the stores live (the binary's lifetime); pods already
+  // cached are its first sightings.
+  const failures = new PodFailureLog(options.failures);
+  stores.pods.subscribe(({ type, object }) => failures.observe(type, object));
+  stores.leaderWorkerSets.subscribe(({ type, object }) => {
+    if (type === "delete") failures.forget(object.metadata.namespace ?? "", object.metadata.name ?? "");
+  });
+  for (const pod of stores.pods.list()) failures.observe("apply", pod);
   return {
     listLeaderWorkerSets: (namespace) => stores.leaderWorkerSets.list(namespace ? { namespace } : {}),
     getLeaderWorkerSet: (namespace, name) => stores.leaderWorkerSets.get(namespace, name),
     podsOf: (namespace, lwsName) => stores.pods.list(byLws(namespace, lwsName)),
     getPod: (namespace, name) => stores.pods.get(namespace, name),
     statefulSetsOf: (namespace, lwsName) => stores.statefulSets.list(byLws(namespace, lwsName)),
+    failuresOf: (namespace, lwsName) => failures.failuresOf(namespace, lwsName),
     eventsOf: (namespace, lwsName) => stores.events?.list({ namespace, index: [REGARDING_LWS_INDEX, lwsName] }) ?? [],
     podEvents: (namespace, podName, signal) =>
       options.fetchPodEvents ? options.fetchPodEvents(namespace, podName, signal) : Promise.resolve([]),

@@ -4,7 +4,7 @@ import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import type { LeaderWorkerSet } from "../api/types.ts";
 import { EVENTS } from "../kube/resources.ts";
 import { StoreWriter } from "../kube/store.ts";
-import { eventFixture, FIXTURE_NOW, worldFixture } from "./fixtures.ts";
+import { eventFixture, FIXTURE_NOW, kwokFailedPod, worldFixture } from "./fixtures.ts";
 import { EVENT_INDEXERS, kubeDashboardSource, LWS_EVENTS_FIELD_SELECTOR, podEventsFetcher } from "./kube_source.ts";
 import type { DashboardChange, DashboardEvent } from "./source.ts";
 import { loadDetail, loadOverview } from "./data.ts";
@@ -87,6 +87,60 @@ Deno.test("kubeDashboardSource().subscribe() maps store changes to the LWS they 
     { kind: "Event", namespace: "ns1", lwsName: "a" },
     { kind: "Pod", namespace: "ns1", lwsName: "a" },
   ]);
+});
+
+Deno.test("kubeDashboardSource() records pod failures from the pod store, with no page open", () => {
+  const s = stores();
+  const world = worldFixture({ name: "a", namespace: "ns1", replicas: 2, size: 2 });
+  fill(s, world);
+  for (const w of Object.values(s)) w.apply({ type: "initDone" });
+  let now = FIXTURE_NOW;
+  const source = kubeDashboardSource(
+    { leaderWorkerSets: s.lws.store, pods: s.pods.store, statefulSets: s.sts.store, events: s.events.store },
+    { failures: { now: () => now } },
+  );
+  // No subscriber: the record follows the store on its own. The worker of group 1 fails and is replaced.
+  const pod = world.pods.find((p) => p.metadata?.name === "a-1-1")!;
+  const failed = kwokFailedPod(pod);
+  now += 1_000;
+  s.pods.apply({ type: "apply", object: failed });
+  s.pods.apply({ type: "delete", object: failed });
+  s.pods.apply({ type: "apply", object: { ...pod, metadata: { ...pod.metadata, uid: "replacement" } } });
+  assert.deepEqual(source.failuresOf("ns1", "a").map((f) => [f.at - FIXTURE_NOW, f.pod, f.kind, f.outcome]), [
+    [1_000, "a-1-1", "failed", "pod replaced"],
+  ]);
+  const detail = loadDetail(source, { namespace: "ns1", name: "a", page: 1, pageSize: 50, filter: "all" }, now);
+  assert.equal(detail?.grid.rows[1]?.failure?.latest.kind, "failed");
+  // The LWS is deleted: its record goes with it.
+  s.lws.apply({ type: "delete", object: world.lws });
+  assert.deepEqual(source.failuresOf("ns1", "a"), []);
+});
+
+Deno.test("kubeDashboardSource() records failures the cache's first list holds, dated by their status", async (t) => {
+  const world = worldFixture({
+    name: "a",
+    namespace: "ns1",
+    replicas: 2,
+    size: 2,
+    podState: (g, w) => (g === 0 && w === 1 ? "restarted" : "ready"),
+  });
+  // The fixture's restarted pod: OOMKilled (exit 137), 6 s ago.
+  const expected = [[-6_000, "a-0-1", "restarted", "OOMKilled", 137]];
+  const recorded = (source: ReturnType<typeof kubeDashboardSource>) =>
+    source.failuresOf("ns1", "a").map((f) => [f.at - FIXTURE_NOW, f.pod, f.kind, f.reason, f.exitCode]);
+  for (const synced of [false, true]) {
+    await t.step(synced ? "source created after the first list" : "source created before the first list", () => {
+      const s = stores();
+      fill(s, world);
+      if (synced) { for (const w of Object.values(s)) w.apply({ type: "initDone" }); }
+      const source = kubeDashboardSource(
+        { leaderWorkerSets: s.lws.store, pods: s.pods.store, statefulSets: s.sts.store },
+        { failures: { now: () => FIXTURE_NOW } },
+      );
+      if (!synced) { for (const w of Object.values(s)) w.apply({ type: "initDone" }); }
+      assert.deepEqual(recorded(source), expected);
+    });
+  }
 });
 
 Deno.test("podEventsFetcher() lists one pod's events with a field selector", async () => {

@@ -9,6 +9,7 @@ import type { StatefulSet } from "kubernetes-types/apps/v1.d.ts";
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import { KIND, LABEL_NAME } from "../api/constants.ts";
 import type { LeaderWorkerSet } from "../api/types.ts";
+import { type PodFailure, PodFailureLog, type PodFailureLogOptions } from "./failures.ts";
 import type { DashboardChange, DashboardEvent, DashboardSource } from "./source.ts";
 import type { LwsObjects } from "./view_model.ts";
 
@@ -36,7 +37,17 @@ export class MemoryDashboardSource implements DashboardSource {
   readonly #listeners = new Set<(change: DashboardChange) => void>();
   readonly #podEvents = new Map<string, DashboardEvent[]>();
   readonly #podsByName = new Map<string, Pod>();
+  readonly #failures: PodFailureLog;
   #synced = true;
+
+  /**
+   * Creates an empty source.
+   *
+   * @param options The pod failure record's clock and bounds (pass the app's clock in tests).
+   */
+  constructor(options: { failures?: PodFailureLogOptions } = {}) {
+    this.#failures = new PodFailureLog(options.failures);
+  }
 
   /**
    * Adds a whole LWS world (the object, its pods, StatefulSets and events).
@@ -63,7 +74,10 @@ export class MemoryDashboardSource implements DashboardSource {
     let byName = group.get(at.key);
     if (!byName) group.set(at.key, byName = new Map());
     byName.set(at.name, entry.object);
-    if (entry.kind === "Pod") this.#podsByName.set(`${at.namespace}/${at.name}`, entry.object);
+    if (entry.kind === "Pod") {
+      this.#podsByName.set(`${at.namespace}/${at.name}`, entry.object);
+      this.#failures.observe("apply", entry.object);
+    }
     this.#notify({ kind: entry.kind, namespace: at.namespace, lwsName: at.lwsName });
   }
 
@@ -76,7 +90,11 @@ export class MemoryDashboardSource implements DashboardSource {
     const at = this.#where(entry);
     if (!at) return;
     this.#objects.get(entry.kind)?.get(at.key)?.delete(at.name);
-    if (entry.kind === "Pod") this.#podsByName.delete(`${at.namespace}/${at.name}`);
+    if (entry.kind === "Pod") {
+      this.#podsByName.delete(`${at.namespace}/${at.name}`);
+      this.#failures.observe("delete", entry.object);
+    }
+    if (entry.kind === "LeaderWorkerSet") this.#failures.forget(at.namespace, at.lwsName);
     this.#notify({ kind: entry.kind, namespace: at.namespace, lwsName: at.lwsName });
   }
 
@@ -128,6 +146,10 @@ export class MemoryDashboardSource implements DashboardSource {
 
   statefulSetsOf(namespace: string, lwsName: string): readonly StatefulSet[] {
     return this.#list<StatefulSet>("StatefulSet", namespace, lwsName);
+  }
+
+  failuresOf(namespace: string, lwsName: string): readonly PodFailure[] {
+    return this.#failures.failuresOf(namespace, lwsName);
   }
 
   eventsOf(namespace: string, lwsName: string): readonly DashboardEvent[] {

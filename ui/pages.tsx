@@ -10,7 +10,14 @@ import type { ComponentChildren, VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
 import type { DashboardContext } from "./context.ts";
 import { ConnectionBadge } from "./components/connection.tsx";
-import { DetailSettings, DetailSummary, EventsPanel, settingsProps, summaryProps } from "./components/detail.tsx";
+import {
+  DetailSettings,
+  DetailSummary,
+  EventsPanel,
+  FailuresPanel,
+  settingsProps,
+  summaryProps,
+} from "./components/detail.tsx";
 import { detailStreamUrl, GroupGrid, type GroupGridProps } from "./components/grid.tsx";
 import { Island } from "./components/island.tsx";
 import { overviewStreamUrl, OverviewTable } from "./components/overview.tsx";
@@ -134,6 +141,7 @@ export function pagesApp(ctx: DashboardContext): Hono {
         <Island name="DetailSummary" component={DetailSummary} props={summaryProps(view)} />
         <Island name="DetailSettings" component={DetailSettings} props={settingsProps(view)} />
         <Island name="GroupGrid" component={GroupGrid} props={gridProps} />
+        <Island name="FailuresPanel" component={FailuresPanel} props={{ failures: view.failures }} />
         <Island name="EventsPanel" component={EventsPanel} props={{ events: view.events }} />
         <details class="spec">
           <summary>Spec (YAML)</summary>

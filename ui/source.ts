@@ -11,6 +11,7 @@ import type { Event } from "kubernetes-types/events/v1.d.ts";
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
 import type { StatefulSet } from "kubernetes-types/apps/v1.d.ts";
 import type { LeaderWorkerSet } from "../api/types.ts";
+import type { PodFailure } from "./failures.ts";
 
 /** An events.k8s.io/v1 Event, as the dashboard reads it. */
 export type DashboardEvent = Event;
@@ -50,6 +51,11 @@ export interface DashboardSource {
   statefulSetsOf(namespace: string, lwsName: string): readonly StatefulSet[];
   /** Cached events whose `regarding` is the LeaderWorkerSet (may be empty when no event cache is configured). */
   eventsOf(namespace: string, lwsName: string): readonly DashboardEvent[];
+  /**
+   * Pod failures of the LeaderWorkerSet recorded from the cache's change stream (`ui/failures.ts`), oldest first:
+   * they outlive the failed pods. Empty when the source keeps no record.
+   */
+  failuresOf(namespace: string, lwsName: string): readonly PodFailure[];
   /**
    * Events regarding one pod, fetched on demand for the pod drawer (not cached: pod events are the bulk of a
    * cluster's events). Resolves to `[]` when the source has no way to fetch them.

@@ -35,9 +35,10 @@ import {
   LABEL_NAME,
   LABEL_SUBGROUP_INDEX,
   LABEL_TEMPLATE_REVISION_HASH,
-  LABEL_WORKER_INDEX,
 } from "../api/constants.ts";
 import type { LeaderWorkerSet } from "../api/types.ts";
+import { FAILURE_RETENTION_MS, type FailureKind, type FailureOutcome, type PodFailure } from "./failures.ts";
+import { parseIndex, podPosition } from "./position.ts";
 import type { DashboardEvent } from "./source.ts";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -99,6 +100,52 @@ export interface PodCell {
   outdated: boolean;
   /** Worker index ≥ the group's size (a pod that is being scaled away). */
   extra: boolean;
+  /** The latest failure recorded at this position within {@linkcode FAILURE_RETENTION_MS} (lasts past the pod). */
+  failure?: CellFailure;
+}
+
+/** A cell's recent failure: short text for the cell, full text for its label and tooltip. */
+export interface CellFailure {
+  /** What happened. */
+  kind: FailureKind;
+  /** e.g. `failed 12s ago`. */
+  short: string;
+  /** e.g. `failed 12s ago: Error, exit 1 — group recreated`. */
+  text: string;
+}
+
+/** A pod failure as the dashboard shows it, from the failure record (`ui/failures.ts`). */
+export interface FailureView {
+  /** Group index. */
+  group: number;
+  /** Worker index; 0 for the leader. */
+  worker: number;
+  /** `L` or `W<n>`, as the grid's cells say. */
+  position: string;
+  /** `leader` or `worker <n>`. */
+  who: string;
+  /** Pod name at the time. */
+  pod: string;
+  /** What was seen. */
+  kind: FailureKind;
+  /** `failed`, `container exited`, `restarted`, `deleted while not ready`. */
+  what: string;
+  /** The container concerned. */
+  container?: string;
+  /** Reason from the pod or container status. */
+  reason?: string;
+  /** Exit code of the terminated container. */
+  exitCode?: number;
+  /** Message from the pod or container status (cut to a few hundred characters). */
+  message?: string;
+  /** What followed: `pod replaced` or `group recreated`. */
+  outcome?: FailureOutcome;
+  /** When (RFC 3339). */
+  time: string;
+  /** Age, e.g. `12s`. */
+  age: string;
+  /** One line: `failed 12s ago: Error, exit 1 — group recreated`. */
+  text: string;
 }
 
 /** A group's overall state (for colour): a pod state, or `ready` when the controller would count it ready. */
@@ -144,10 +191,12 @@ export interface GroupRow {
   cells: PodCell[];
   /** The controller recreated this group within {@linkcode RECENT_RECREATION_MS} (its `RecreateGroup` event). */
   recreated?: RecreationView;
+  /** Pod failures recorded in this group within {@linkcode FAILURE_RETENTION_MS}: the latest and how many. */
+  failure?: { latest: FailureView; count: number };
   /**
    * The group needs attention: a failed, restarting or unscheduled pod, recreated within
-   * {@linkcode RECENT_RECREATION_MS}, or its worker StatefulSet missing for longer than
-   * {@linkcode MISSING_WORKERS_GRACE_MS}.
+   * {@linkcode RECENT_RECREATION_MS}, a pod failure within {@linkcode FAILURE_RETENTION_MS}, or its worker
+   * StatefulSet missing for longer than {@linkcode MISSING_WORKERS_GRACE_MS}.
    */
   warning: boolean;
 }
@@ -204,6 +253,11 @@ export interface WarningCounts {
   missingWorkers: number;
   /** Groups recreated within {@linkcode RECENT_RECREATION_MS} that are not failed, restarting or unscheduled now. */
   recreated: number;
+  /**
+   * Groups with a pod failure recorded within {@linkcode FAILURE_RETENTION_MS} that are not failed, restarting,
+   * unscheduled or recreated now (the pod was replaced or restarted in place).
+   */
+  failedRecently: number;
   /** Human text, e.g. `1 group failed · 2 restarting`; empty when all counts are 0. */
   text: string;
 }
@@ -359,6 +413,8 @@ export interface DetailView {
   grid: GroupPage;
   /** Events regarding the LWS, newest first. */
   events: EventView[];
+  /** Pod failures recorded within {@linkcode FAILURE_RETENTION_MS} in every group, newest first. */
+  failures: FailureView[];
   /** `apiVersion`, `kind`, `metadata` (trimmed) and `spec` as YAML. */
   specYaml: string;
 }
@@ -470,6 +526,8 @@ export interface LwsObjects {
   statefulSets: readonly StatefulSet[];
   /** Events regarding the LWS (optional). */
   events?: readonly DashboardEvent[];
+  /** Pod failures recorded for the LWS (`ui/failures.ts`; optional), in any order. */
+  failures?: readonly PodFailure[];
 }
 
 /** Options of {@linkcode buildDetail}. */
@@ -498,28 +556,6 @@ export const MAX_PAGE_SIZE = 500;
 
 function label(object: { metadata?: { labels?: Record<string, string> } }, key: string): string | undefined {
   return object.metadata?.labels?.[key];
-}
-
-/** Parses a non-negative decimal integer label; `undefined` when absent or malformed. */
-function parseIndex(value: string | undefined): number | undefined {
-  if (value === undefined || !/^[0-9]{1,9}$/.test(value)) return undefined;
-  return Number(value);
-}
-
-function podGroupAndWorker(pod: Pod, lwsName: string): { group: number; worker: number } | undefined {
-  let group = parseIndex(label(pod, LABEL_GROUP_INDEX));
-  let worker = parseIndex(label(pod, LABEL_WORKER_INDEX));
-  if (group === undefined || worker === undefined) {
-    // Labels missing (a pod read before the webhook labelled it): fall back to the name `<lws>-<g>[-<w>]`.
-    const name = pod.metadata?.name ?? "";
-    const match = name.startsWith(`${lwsName}-`)
-      ? /^([0-9]{1,9})(?:-([0-9]{1,9}))?$/.exec(name.slice(lwsName.length + 1))
-      : null;
-    if (!match) return undefined;
-    group ??= Number(match[1]);
-    worker ??= match[2] === undefined ? 0 : Number(match[2]);
-  }
-  return { group, worker };
 }
 
 /**
@@ -797,6 +833,73 @@ function recentRecreations(
   return out;
 }
 
+const FAILURE_WHAT: Record<FailureKind, string> = {
+  failed: "failed",
+  exited: "container exited",
+  restarted: "restarted",
+  deleted: "deleted while not ready",
+};
+
+const FAILURE_SHORT: Record<FailureKind, string> = {
+  failed: "failed",
+  exited: "exited",
+  restarted: "restarted",
+  deleted: "deleted",
+};
+
+/**
+ * Describes one recorded pod failure: `failed 12s ago: Error, exit 1 — group recreated`.
+ *
+ * @param failure A record of `ui/failures.ts`.
+ * @param now Current time (ms since the epoch).
+ * @returns Plain data.
+ */
+export function failureView(failure: PodFailure, now: number): FailureView {
+  const time = new Date(failure.at).toISOString();
+  const age = formatAge(time, now) ?? "0s";
+  const detail = [failure.reason, failure.exitCode === undefined ? undefined : `exit ${failure.exitCode}`]
+    .filter((part) => part !== undefined && part !== "").join(", ");
+  const container = (failure.kind === "exited" || failure.kind === "restarted") && failure.container
+    ? ` (container ${failure.container})`
+    : "";
+  const what = FAILURE_WHAT[failure.kind];
+  return {
+    group: failure.group,
+    worker: failure.worker,
+    position: failure.worker === 0 ? "L" : `W${failure.worker}`,
+    who: failure.worker === 0 ? "leader" : `worker ${failure.worker}`,
+    pod: failure.pod,
+    kind: failure.kind,
+    what,
+    container: failure.container,
+    reason: failure.reason,
+    exitCode: failure.exitCode,
+    message: failure.message,
+    outcome: failure.outcome,
+    time,
+    age,
+    text: `${what} ${age} ago${detail ? `: ${detail}` : ""}${container}${
+      failure.outcome ? ` — ${failure.outcome}` : ""
+    }`,
+  };
+}
+
+/** The failures within {@linkcode FAILURE_RETENTION_MS}, oldest first. */
+function recentFailures(failures: readonly PodFailure[] | undefined, now: number): PodFailure[] {
+  return (failures ?? []).filter((f) => now - f.at <= FAILURE_RETENTION_MS).sort((a, b) => a.at - b.at);
+}
+
+/**
+ * The failures recorded within {@linkcode FAILURE_RETENTION_MS}, newest first, as the dashboard shows them.
+ *
+ * @param failures Records of `ui/failures.ts`, in any order.
+ * @param now Current time (ms since the epoch).
+ * @returns Plain data.
+ */
+export function failureViews(failures: readonly PodFailure[] | undefined, now: number): FailureView[] {
+  return recentFailures(failures, now).reverse().map((f) => failureView(f, now));
+}
+
 function analyze(objects: LwsObjects, now: number): Analysis {
   const { lws } = objects;
   const namespace = lws.metadata.namespace ?? "";
@@ -824,7 +927,7 @@ function analyze(objects: LwsObjects, now: number): Analysis {
   let pods = 0;
   let readyPods = 0;
   for (const pod of objects.pods) {
-    const at = podGroupAndWorker(pod, name);
+    const at = podPosition(pod, name);
     if (!at) continue;
     let members = podsByGroup.get(at.group);
     if (!members) podsByGroup.set(at.group, members = new Map());
@@ -839,10 +942,27 @@ function analyze(objects: LwsObjects, now: number): Analysis {
 
   const front = stsPartition !== undefined && stsPartition > specPartition ? stsPartition : specPartition;
   const recreations = recentRecreations(name, objects.events, now);
+  // Group → position → its latest failure (and the group's latest and count).
+  const failures = new Map<number, { cells: Map<number, PodFailure>; latest: PodFailure; count: number }>();
+  for (const f of recentFailures(objects.failures, now)) {
+    const seen = failures.get(f.group);
+    if (seen) {
+      seen.cells.set(f.worker, f);
+      seen.latest = f;
+      seen.count++;
+    } else failures.set(f.group, { cells: new Map([[f.worker, f]]), latest: f, count: 1 });
+  }
   const groups: GroupRow[] = [];
   const revisionCounts = new Map<string, number>();
   for (const g of sorted) {
     const members = podsByGroup.get(g) ?? new Map<number, Pod>();
+    const groupFailures = failures.get(g);
+    const cellFailure = (w: number): CellFailure | undefined => {
+      const f = groupFailures?.cells.get(w);
+      if (!f) return undefined;
+      const view = failureView(f, now);
+      return { kind: f.kind, short: `${FAILURE_SHORT[f.kind]} ${view.age} ago`, text: view.text };
+    };
     const leader = members.get(0);
     const sts = workerSts.get(g);
     const sizeAnnotation = parseIndex(leader?.metadata?.annotations?.[ANNOTATION_SIZE]);
@@ -871,6 +991,7 @@ function analyze(objects: LwsObjects, now: number): Analysis {
           restarts: 0,
           outdated: false,
           extra: false,
+          failure: cellFailure(w),
         });
         continue;
       }
@@ -891,6 +1012,7 @@ function analyze(objects: LwsObjects, now: number): Analysis {
         subgroup: parseIndex(label(pod, LABEL_SUBGROUP_INDEX)),
         outdated: updateRevision !== undefined && revision !== undefined && revision !== updateRevision,
         extra: w >= groupSize,
+        failure: cellFailure(w),
       });
     }
 
@@ -966,8 +1088,9 @@ function analyze(objects: LwsObjects, now: number): Analysis {
       readyPods: readyCount,
       cells,
       recreated: recreation,
+      failure: groupFailures && { latest: failureView(groupFailures.latest, now), count: groupFailures.count },
       warning: state === "failed" || state === "restarting" || state === "unscheduled" || workersLate ||
-        recreation !== undefined,
+        recreation !== undefined || groupFailures !== undefined,
     });
   }
 
@@ -1005,12 +1128,13 @@ function analyze(objects: LwsObjects, now: number): Analysis {
 }
 
 function warningCounts(groups: readonly GroupRow[]): WarningCounts {
-  let failed = 0, restarting = 0, unscheduled = 0, missingWorkers = 0, recreated = 0;
+  let failed = 0, restarting = 0, unscheduled = 0, missingWorkers = 0, recreated = 0, failedRecently = 0;
   for (const g of groups) {
     if (g.state === "failed") failed++;
     else if (g.state === "restarting") restarting++;
     else if (g.state === "unscheduled") unscheduled++;
     else if (g.recreated) recreated++;
+    else if (g.failure) failedRecently++;
     else if (g.warning) missingWorkers++;
   }
   // "1 group failed · 2 restarting": only the first part names the noun.
@@ -1019,12 +1143,13 @@ function warningCounts(groups: readonly GroupRow[]): WarningCounts {
     [restarting, "restarting"],
     [unscheduled, "unscheduled"],
     [recreated, "recreated"],
+    [failedRecently, "failed recently"],
     [missingWorkers, "without workers"],
   ] as const)
     .filter(([n]) => n > 0)
     .map(([n, what], i) => (i === 0 ? `${plural(n, "group")} ${what}` : `${n} ${what}`))
     .join(" · ");
-  return { failed, restarting, unscheduled, missingWorkers, recreated, text };
+  return { failed, restarting, unscheduled, missingWorkers, recreated, failedRecently, text };
 }
 
 function summaryOf(a: Analysis, now: number): OverviewRow {
@@ -1313,6 +1438,7 @@ export function buildDetail(objects: LwsObjects, options: DetailOptions): Detail
     maxSurge: String(ru?.maxSurge ?? 0),
     grid: gridPage(a, options),
     events: eventViews(objects.events, options.now, options.eventLimit ?? 30),
+    failures: failureViews(objects.failures, options.now),
     specYaml: specYaml(lws),
   };
 }
@@ -1430,7 +1556,7 @@ export interface PodDetailOptions {
  */
 export function buildPodDetail(pod: Pod, options: PodDetailOptions): PodDetailView {
   const lwsName = label(pod, LABEL_NAME) ?? "";
-  const at = podGroupAndWorker(pod, lwsName);
+  const at = podPosition(pod, lwsName);
   const c = classifyPod(pod);
   const statuses = new Map((pod.status?.containerStatuses ?? []).map((s) => [s.name, s]));
   const initStatuses = new Map((pod.status?.initContainerStatuses ?? []).map((s) => [s.name, s]));

@@ -9,6 +9,7 @@ import {
   statefulSetFixture,
   worldFixture,
 } from "./fixtures.ts";
+import { FAILURE_RETENTION_MS, type PodFailure } from "./failures.ts";
 import {
   buildDetail,
   buildOverview,
@@ -16,6 +17,7 @@ import {
   buildPodDetail,
   classifyPod,
   envView,
+  failureView,
   formatAge,
   type GroupRow,
   MISSING_WORKERS_GRACE_MS,
@@ -345,6 +347,158 @@ Deno.test("buildDetail() flags groups the controller recreated recently, from it
   });
 });
 
+/** A recorded failure of LWS `demo`'s pod (group, worker), `agoMs` before the fixtures' now. */
+function failure(group: number, worker: number, agoMs: number, more: Partial<PodFailure> = {}): PodFailure {
+  return {
+    at: now - agoMs,
+    group,
+    worker,
+    pod: worker === 0 ? `demo-${group}` : `demo-${group}-${worker}`,
+    uid: `uid-old-${group}-${worker}`,
+    kind: "failed",
+    container: "worker",
+    reason: "Error",
+    exitCode: 1,
+    ...more,
+  };
+}
+
+Deno.test("failureView() says what failed, when, why and what followed, for each kind", async (t) => {
+  const cases: [Partial<PodFailure>, string][] = [
+    [{ kind: "failed", outcome: "group recreated" }, "failed 12s ago: Error, exit 1 — group recreated"],
+    [{ kind: "failed", reason: "Evicted", exitCode: undefined }, "failed 12s ago: Evicted"],
+    [{ kind: "exited", reason: "Error", exitCode: 2 }, "container exited 12s ago: Error, exit 2 (container worker)"],
+    [
+      { kind: "restarted", reason: "OOMKilled", exitCode: 137, outcome: "group recreated" },
+      "restarted 12s ago: OOMKilled, exit 137 (container worker) — group recreated",
+    ],
+    [
+      { kind: "deleted", reason: "ContainersNotReady", exitCode: undefined, container: undefined },
+      "deleted while not ready 12s ago: ContainersNotReady",
+    ],
+    [
+      { kind: "failed", reason: undefined, exitCode: undefined, outcome: "pod replaced" },
+      "failed 12s ago — pod replaced",
+    ],
+  ];
+  for (const [more, text] of cases) {
+    await t.step(text, () => {
+      const view = failureView(failure(1, 2, 12_000, more), now);
+      assert.equal(view.text, text);
+      assert.equal(view.position, "W2");
+      assert.equal(view.who, "worker 2");
+      assert.equal(view.age, "12s");
+      assert.equal(view.time, new Date(now - 12_000).toISOString());
+    });
+  }
+  assert.equal(failureView(failure(0, 0, 5_000), now).position, "L");
+});
+
+Deno.test("buildDetail() shows recorded pod failures on the cell and the group row after the pod is replaced", async (t) => {
+  const kinds: [PodFailure["kind"], string][] = [
+    ["failed", "failed 12s ago"],
+    ["exited", "exited 12s ago"],
+    ["restarted", "restarted 12s ago"],
+    ["deleted", "deleted 12s ago"],
+  ];
+  for (const [kind, short] of kinds) {
+    await t.step(kind, () => {
+      // The replacement pod is Ready: only the record remembers the failure.
+      const world = { ...worldFixture({ replicas: 3, size: 3 }), failures: [failure(1, 2, 12_000, { kind })] };
+      const r = row(world, 1);
+      assert.equal(r.state, "ready", "the cell shows the live state");
+      const cell = r.cells[2]!;
+      assert.equal(cell.state, "ready");
+      assert.equal(cell.failure?.kind, kind);
+      assert.equal(cell.failure?.short, short);
+      assert.equal(cell.failure?.text, failureView(failure(1, 2, 12_000, { kind }), now).text);
+      assert.equal(r.cells[0]!.failure, undefined, "other cells of the group carry nothing");
+      assert.equal(r.failure?.latest.text, cell.failure?.text);
+      assert.equal(r.failure?.count, 1);
+      assert.equal(r.warning, true);
+      assert.equal(row(world, 0).failure, undefined);
+      assert.equal(row(world, 0).warning, false);
+      const summary = buildOverviewRow(world, now);
+      assert.equal(summary.warnings.failedRecently, 1);
+      assert.equal(summary.warnings.text, "1 group failed recently");
+      const detail = buildDetail(world, { now });
+      assert.deepEqual(detail.grid.attention, [1]);
+      assert.deepEqual(detail.failures.map((f) => f.text), [cell.failure?.text]);
+      assert.deepEqual(buildDetail(world, { now, filter: "attention" }).grid.rows.map((g) => g.index), [1]);
+    });
+  }
+  await t.step("a position without a pod now (not created yet) still shows its failure", () => {
+    const world = {
+      ...worldFixture({ replicas: 2, size: 2, podState: (g, w) => (g === 0 && w === 1 ? "absent" : "ready") }),
+      failures: [failure(0, 1, 3_000)],
+    };
+    const cell = row(world, 0).cells[1]!;
+    assert.equal(cell.state, "missing");
+    assert.equal(cell.failure?.short, "failed 3s ago");
+  });
+  await t.step("several failures of a group: the latest shows, the count tells the rest", () => {
+    const world = {
+      ...worldFixture({ replicas: 2, size: 3 }),
+      failures: [failure(0, 2, 5_000, { kind: "restarted" }), failure(0, 1, 90_000), failure(0, 2, 200_000)],
+    };
+    const r = row(world, 0);
+    assert.equal(r.failure?.count, 3);
+    assert.equal(r.failure?.latest.position, "W2");
+    assert.equal(r.failure?.latest.kind, "restarted");
+    assert.equal(r.cells[1]!.failure?.short, "failed 90s ago");
+    assert.equal(r.cells[2]!.failure?.short, "restarted 5s ago", "a cell shows its own latest failure");
+    assert.deepEqual(buildDetail(world, { now }).failures.map((f) => f.age), ["5s", "90s", "3m"], "newest first");
+  });
+});
+
+Deno.test("buildDetail() keeps the real Failed state of a cell beside its record", () => {
+  const world = {
+    ...worldFixture({ replicas: 2, size: 2, podState: (g, w) => (g === 1 && w === 1 ? "failed" : "ready") }),
+    failures: [failure(1, 1, 1_000, { reason: "Evicted" })],
+  };
+  const r = row(world, 1);
+  assert.equal(r.cells[1]!.state, "failed");
+  assert.equal(r.cells[1]!.label, "Failed: Evicted");
+  assert.equal(r.label, "1 pod failed");
+  assert.equal(r.cells[1]!.failure?.short, "failed 1s ago");
+  const warnings = buildOverviewRow(world, now).warnings;
+  assert.equal(warnings.failed, 1);
+  assert.equal(warnings.failedRecently, 0, "counted once, as failed");
+  assert.equal(warnings.text, "1 group failed");
+});
+
+Deno.test("buildOverviewRow() counts a recreated group with a recorded failure as recreated, once", () => {
+  const event = eventFixture({
+    lwsName: "demo",
+    reason: "RecreateGroup",
+    note: "Worker pod demo-1-1 failed, deleted leader pod demo-1 to recreate group 1",
+    agoMs: 10_000,
+  });
+  event.related = { kind: "Pod", name: "demo-1", namespace: "default" };
+  const world = {
+    ...worldFixture({ replicas: 3, size: 2, events: [event] }),
+    failures: [failure(1, 1, 11_000, { outcome: "group recreated" }), failure(2, 0, 20_000, { kind: "restarted" })],
+  };
+  const warnings = buildOverviewRow(world, now).warnings;
+  assert.equal(warnings.recreated, 1);
+  assert.equal(warnings.failedRecently, 1);
+  assert.equal(warnings.text, "1 group recreated · 1 failed recently");
+});
+
+Deno.test(`buildDetail() forgets pod failures older than ${FAILURE_RETENTION_MS / 60_000} minutes`, () => {
+  const world = {
+    ...worldFixture({ replicas: 2, size: 2 }),
+    failures: [failure(1, 1, FAILURE_RETENTION_MS + 1), failure(0, 1, FAILURE_RETENTION_MS)],
+  };
+  const detail = buildDetail(world, { now });
+  assert.equal(detail.grid.rows[1]!.failure, undefined);
+  assert.equal(detail.grid.rows[1]!.cells[1]!.failure, undefined);
+  assert.equal(detail.grid.rows[1]!.warning, false);
+  assert.equal(detail.grid.rows[0]!.failure?.latest.age, "15m");
+  assert.deepEqual(detail.failures.map((f) => f.group), [0]);
+  assert.equal(buildOverviewRow(world, now).warnings.text, "1 group failed recently");
+});
+
 Deno.test("buildDetail() without a leader StatefulSet knows no update revision", () => {
   const view = buildDetail(worldFixture({ replicas: 2, size: 2, noLeaderSet: true }), { now });
   assert.deepEqual(view.grid.rows.map((r) => r.revisionRole), ["unknown", "unknown"]);
@@ -486,6 +640,7 @@ Deno.test("buildOverviewRow() reports failures, restarts and unscheduled groups 
     unscheduled: 1,
     missingWorkers: 0,
     recreated: 0,
+    failedRecently: 0,
     text: "1 group failed · 2 restarting · 1 unscheduled",
   });
   assert.deepEqual(r.status, { label: "Available", tone: "ok" }, "the status is the controller's, not the pods'");

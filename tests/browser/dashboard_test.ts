@@ -1,13 +1,13 @@
 /**
  * The dashboard in a real browser, served from in-memory fixture data (no cluster needed): overview, search,
- * detail grid, keyboard navigation, pod drawer, live update over SSE, paging of 1,000 groups, dark mode and the
- * disconnected state. Screenshots go to tests/out/.
+ * detail grid, keyboard navigation, pod drawer, live update over SSE, a pod failure that outlives its pod (light and
+ * dark), paging of 1,000 groups, dark mode and the disconnected state. Screenshots go to tests/out/.
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { realClock } from "../../kube/clock.ts";
 import { serveDashboard } from "../../ui/app.ts";
-import { demoWorlds, FIXTURE_NOW, podFixture } from "../../ui/fixtures.ts";
+import { demoWorlds, FIXTURE_NOW, kwokFailedPod, podFixture } from "../../ui/fixtures.ts";
 import { MemoryDashboardSource } from "../../ui/memory_source.ts";
 import { launchBrowser, pageProblems, screenshot } from "./browser.ts";
 
@@ -27,13 +27,14 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    const source = new MemoryDashboardSource();
+    const clock = fixtureClock();
+    const source = new MemoryDashboardSource({ failures: { now: clock.now } });
     for (const world of demoWorlds({ big: true })) source.load(world);
     const controller = new AbortController();
     const server = serveDashboard(source, {
       port: 0,
       signal: controller.signal,
-      clock: fixtureClock(),
+      clock,
       heartbeatMs: 1000,
     });
     const browser = await launchBrowser({ viewport: { width: 1440, height: 900 } });
@@ -129,6 +130,49 @@ Deno.test({
         source.apply({ kind: "Pod", object: pod });
         await page.locator('a[data-pod="mixtral-serving-5-1"]').getByText("Failed: Evicted").waitFor({ timeout: 5000 });
         await page.locator("#group-5").getByText("1 pod failed").waitFor();
+      });
+
+      await t.step("a failed pod stays on its cell, its row, the list and the badge after it is replaced", async () => {
+        await page.goto(`${server.url}/lws/inference/llama-70b`);
+        await page.getByText("Live", { exact: true }).waitFor();
+        const pod = podFixture({
+          lwsName: "llama-70b",
+          namespace: "inference",
+          group: 1,
+          worker: 2,
+          size: 4,
+          revision: "5b9c7d4f6b",
+        });
+        const failed = kwokFailedPod(pod, clock.now());
+        source.apply({ kind: "Pod", object: failed });
+        source.remove({ kind: "Pod", object: failed });
+        source.apply({ kind: "Pod", object: { ...pod, metadata: { ...pod.metadata, uid: "replacement" } } });
+        const row = page.locator("#group-1 .group-failure");
+        await row.getByText(/^W2 failed \d+s ago: containerFailed, exit 1 — pod replaced$/).waitFor({ timeout: 5000 });
+        const cell = page.locator('a[data-pod="llama-70b-1-2"]');
+        assert.match(await cell.locator(".cell-failure").textContent() ?? "", /failed \d+s ago/);
+        assert.equal(await cell.locator(".cell-label").textContent(), "Ready", "the cell shows the live pod");
+        await page.locator("table.failures").getByText("pod replaced").waitFor();
+        assert.ok((await page.locator(".summary").textContent())?.includes("1 group failed recently"));
+        // Keyboard: the failure is part of the cell's accessible name.
+        await page.focus('a[data-pod="llama-70b-1-1"]');
+        await page.keyboard.press("ArrowRight");
+        assert.equal(await focusedPod(page), "llama-70b-1-2");
+        const name = await page.evaluate(() => document.activeElement?.getAttribute("aria-label"));
+        assert.match(name ?? "", /worker 2, Ready, .*failed \d+s ago: containerFailed, exit 1 — pod replaced$/);
+        await screenshot(page, "detail-failure-light", true);
+        // Readable in both schemes: the failure texts take the scheme's error colour.
+        for (const [scheme, colour] of [["light", "rgb(192, 38, 45)"], ["dark", "rgb(255, 107, 100)"]] as const) {
+          await page.emulateMedia({ colorScheme: scheme });
+          for (const selector of ["#group-1 .group-failure", 'a[data-pod="llama-70b-1-2"] .cell-failure']) {
+            const color = await page.locator(selector).evaluate((e) => getComputedStyle(e).color);
+            assert.equal(color, colour, `${selector} in ${scheme} mode`);
+          }
+        }
+        await screenshot(page, "detail-failure-dark", true);
+        await page.emulateMedia({ colorScheme: "light" });
+        await page.goto(`${server.url}/?ns=inference`);
+        await page.locator("table.overview").getByText("1 group failed recently").waitFor();
       });
 
       await t.step("1,000 groups are paged; Page Down moves to the next page", async () => {

@@ -21,6 +21,8 @@ export interface CellSnapshot {
   label: string;
   /** The cell is marked as running an old revision. */
   outdated: boolean;
+  /** The cell's recorded failure without its glyph (`failed 12s ago`), `""` when it shows none. */
+  failure: string;
 }
 
 /** One group row of the grid. */
@@ -33,6 +35,8 @@ export interface GroupSnapshot {
   revision: string;
   /** The row's flags (`queued`, `held`, `surge`, `recreated 12s ago`, …). */
   flags: string[];
+  /** The row's recorded failure line (`W1 failed 12s ago: containerFailed, exit 1 — pod replaced`), or `""`. */
+  failure: string;
   /** Its cells, leader first. */
   cells: CellSnapshot[];
 }
@@ -65,6 +69,11 @@ function installRecorder(): void {
   const win = window as unknown as Win;
   if (win.__lwsRecord) return;
   const text = (e: Element | null | undefined) => (e?.textContent ?? "").replace(/\s+/g, " ").trim();
+  // Text without the decorative glyphs (aria-hidden), as a screen reader reads it.
+  const spoken = (e: Element | null | undefined) =>
+    [...(e?.childNodes ?? [])]
+      .filter((n) => !(n instanceof Element && n.getAttribute("aria-hidden") === "true"))
+      .map((n) => n.textContent ?? "").join("").replace(/\s+/g, " ").trim();
   const read = () => {
     const rows: Record<string, string[]> = {};
     for (const tr of document.querySelectorAll("table.overview tbody tr")) {
@@ -82,11 +91,13 @@ function installRecorder(): void {
       label: text(tr.querySelector(".group-state")).slice(text(tr.querySelector(".group-state .glyph")).length).trim(),
       revision: text(tr.querySelector(".group-meta .rev")).toLowerCase(),
       flags: [...tr.querySelectorAll(".group-meta .flag")].map((f) => text(f)),
+      failure: text(tr.querySelector(".group-failure")),
       cells: [...tr.querySelectorAll<HTMLElement>("a.cell")].map((a) => ({
         pod: a.dataset.pod ?? "",
         state: [...a.classList].find((c) => c.startsWith("st-"))?.slice(3) ?? "",
         label: text(a.querySelector(".cell-label")),
         outdated: a.classList.contains("outdated"),
+        failure: spoken(a.querySelector(".cell-failure")),
       })),
     }));
     return {
@@ -195,9 +206,9 @@ export function describe(s: PageSnapshot): string {
   for (const [key, cells] of Object.entries(s.rows)) parts.push(`${key}: ${cells.slice(1).join(" · ")}`);
   for (const g of s.groups) {
     parts.push(
-      `#${g.index} ${g.revision} ${g.label}${g.flags.map((f) => ` (${f})`).join("")} [${
-        g.cells.map((c, i) => `${i === 0 ? "L" : `W${i}`}:${c.state}`).join(" ")
-      }]`,
+      `#${g.index} ${g.revision} ${g.label}${g.flags.map((f) => ` (${f})`).join("")}${
+        g.failure ? ` {${g.failure}}` : ""
+      } [${g.cells.map((c, i) => `${i === 0 ? "L" : `W${i}`}:${c.state}`).join(" ")}]`,
     );
   }
   parts.push(...s.dividers);

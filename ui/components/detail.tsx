@@ -5,7 +5,8 @@
  * @module
  */
 import type { VNode } from "preact";
-import type { DetailView, EventView, OverviewRow, RevisionView } from "../view_model.ts";
+import { FAILURE_RETENTION_MS } from "../failures.ts";
+import type { DetailView, EventView, FailureView, OverviewRow, RevisionView } from "../view_model.ts";
 import { ConditionsTable, GroupsReadyBar, Head, Pill, StackedBar } from "./bits.tsx";
 import { fraction, shortRevision } from "./format.ts";
 import { useLive } from "./live.ts";
@@ -235,6 +236,56 @@ export function EventsPanel(props: { events: EventView[] }): VNode {
     <section aria-labelledby="events-heading">
       <h2 id="events-heading">Events</h2>
       <EventsTable events={events} empty="No events regarding this LeaderWorkerSet in the cache." />
+    </section>
+  );
+}
+
+/**
+ * The pod failures recorded for the LWS in the last {@linkcode FAILURE_RETENTION_MS} (newest first), following the
+ * live stream: what failed, when, why and what followed, after the failed pods are long replaced.
+ *
+ * @param props The server-rendered failures.
+ * @returns The island.
+ */
+export function FailuresPanel(props: { failures: FailureView[] }): VNode {
+  const failures = useLive(props.failures, (m) => isDetail(m)?.failures);
+  const minutes = Math.round(FAILURE_RETENTION_MS / 60_000);
+  return (
+    <section aria-labelledby="failures-heading">
+      <h2 id="failures-heading">Pod failures</h2>
+      {failures.length === 0
+        ? <p class="muted">No pod failure seen in the last {minutes} minutes.</p>
+        : (
+          <table class="table compact failures">
+            <Head columns={["Age", "Group", "Pod", "What", "Reason", "Exit code", "Then", "Message"]} />
+            <tbody>
+              {failures.map((f, i) => (
+                <tr key={i}>
+                  <td class="num">
+                    <time dateTime={f.time} title={f.time}>{f.age}</time>
+                  </td>
+                  <td class="num">
+                    <a href={`?group=${f.group}`} aria-label={`group ${f.group}`}>#{f.group}</a>
+                  </td>
+                  <td class="mono small">
+                    {f.pod} <span class="muted">({f.who})</span>
+                  </td>
+                  <td>
+                    <Pill tone={f.kind === "failed" || f.kind === "exited" ? "error" : "warn"} text={f.what} />
+                    {f.container && <span class="note">{f.container}</span>}
+                  </td>
+                  <td>{f.reason ?? "—"}</td>
+                  <td class="num">{f.exitCode ?? "—"}</td>
+                  <td>{f.outcome ?? "—"}</td>
+                  <td class="wrap">{f.message ?? ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      <p class="hint muted">
+        Seen by this dashboard in the cache's change stream since it started; kept {minutes} minutes.
+      </p>
     </section>
   );
 }

@@ -111,7 +111,23 @@ function cellLabel(cell: PodCell): string {
   if (cell.node) parts.push(`node ${cell.node}`);
   if (cell.subgroup !== undefined) parts.push(`subgroup ${cell.subgroup}`);
   if (cell.outdated) parts.push("old revision");
+  if (cell.failure) parts.push(cell.failure.text);
   return parts.join(", ");
+}
+
+/** A glyph per failure kind (the text beside it says what happened). */
+const FAILURE_GLYPH: Record<NonNullable<PodCell["failure"]>["kind"], string> = {
+  failed: "✕",
+  exited: "✕",
+  restarted: "↻",
+  deleted: "⊖",
+};
+
+function cellTitle(cell: PodCell): string | undefined {
+  const parts: string[] = [];
+  if (cell.label.length > 14 || (cell.node?.length ?? 0) > 16) parts.push(`${cell.label} · ${cell.node ?? "no node"}`);
+  if (cell.failure) parts.push(cell.failure.text);
+  return parts.length ? parts.join("\n") : undefined;
 }
 
 interface CellProps {
@@ -141,9 +157,7 @@ function Cell(props: CellProps) {
       data-pod={cell.name}
       tabIndex={props.roving ? (props.active ? 0 : -1) : undefined}
       aria-label={cellLabel(cell)}
-      title={cell.label.length > 14 || (cell.node?.length ?? 0) > 16
-        ? `${cell.label} · ${cell.node ?? "no node"}`
-        : undefined}
+      title={cellTitle(cell)}
     >
       <span class="cell-top">
         <span class="glyph" aria-hidden="true">{STATE_GLYPH[cell.state]}</span>
@@ -152,6 +166,11 @@ function Cell(props: CellProps) {
       </span>
       <span class="cell-label">{cell.label}</span>
       <span class="cell-node">{cell.node ?? "no node"}</span>
+      {cell.failure && (
+        <span class={`cell-failure fk-${cell.failure.kind}`}>
+          <span aria-hidden="true">{FAILURE_GLYPH[cell.failure.kind]}</span> {cell.failure.short}
+        </span>
+      )}
     </a>
   );
 }
@@ -230,6 +249,12 @@ function Row(
             </span>
           )}
         </span>
+        {row.failure && (
+          <span class="group-failure" title={row.failure.latest.message}>
+            <b>{row.failure.latest.position}</b> {row.failure.latest.text}
+            {row.failure.count > 1 && <span class="muted">{` · ${row.failure.count} failures recorded`}</span>}
+          </span>
+        )}
       </th>
       <td class="cells">
         {props.subgroups

@@ -6,7 +6,7 @@
  */
 import type { FunctionComponent } from "preact";
 import { ConnectionBadge } from "./connection.tsx";
-import { DetailSettings, DetailSummary, EventsPanel } from "./detail.tsx";
+import { DetailSettings, DetailSummary, EventsPanel, FailuresPanel } from "./detail.tsx";
 import { GroupGrid } from "./grid.tsx";
 import { OverviewTable } from "./overview.tsx";
 
@@ -17,6 +17,7 @@ export const ISLANDS: Record<string, FunctionComponent<any>> = {
   DetailSettings,
   DetailSummary,
   EventsPanel,
+  FailuresPanel,
   GroupGrid,
   OverviewTable,
 };
