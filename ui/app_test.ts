@@ -270,12 +270,37 @@ Deno.test("a recorded failure's reason and message are escaped on every page and
     assert.ok(!html.includes("<img src=x"), `${path}: no element from the message`);
   }
   const detail = await text(await app.request("/lws/default/demo"));
-  assert.ok(detail.includes("&lt;script>alert(&quot;r&quot;)&lt;/script>") || detail.includes("&lt;script&gt;"));
+  assert.ok(
+    detail.includes(`<b>W1</b> failed 5s ago: &lt;script>alert(&quot;r&quot;)&lt;/script>, exit 1 — pod replaced`),
+  );
+  assert.ok(detail.includes(`class="group-failure" title="&quot;>&lt;img src=x onerror=alert(1)>"`));
   const views = stream.messages.filter((m) => m.event === "view");
   const latest: DetailView = JSON.parse(views[views.length - 1]!.data);
   assert.equal(latest.failures[0]?.reason, reason, "the stream carries the text; the browser renders it as text");
   assert.equal(latest.failures[0]?.message, message);
   await stream.stop();
+});
+
+Deno.test("an open page gets a failure live and loses it when it expires, with no pod change", async () => {
+  const { app, clock, source } = setup();
+  source.load(worldFixture({ replicas: 2, size: 2 }));
+  const stream = collect((await app.request("/api/stream?view=detail&ns=default&name=demo")).body!);
+  const overview = collect((await app.request("/api/stream?view=overview&ns=default")).body!);
+  await clock.advance(0);
+  failAndReplace(source, 1, 1);
+  await clock.advance(250);
+  const last = <T>(messages: { event: string; data: string }[]): T =>
+    JSON.parse(messages.filter((m) => m.event === "view").at(-1)!.data);
+  assert.equal(last<DetailView>(stream.messages).grid.rows[1]?.failure?.latest.kind, "failed");
+  assert.equal(last<OverviewView>(overview.messages).rows[0]?.warnings.text, "1 group failed recently");
+  // Nothing changes in the cache; the heartbeat's re-render drops the failure once it is older than the retention.
+  await clock.advance(FAILURE_RETENTION_MS + 15_000);
+  const detail = last<DetailView>(stream.messages);
+  assert.equal(detail.grid.rows[1]?.failure, undefined);
+  assert.deepEqual(detail.failures, []);
+  assert.equal(last<OverviewView>(overview.messages).rows[0]?.warnings.text, "");
+  await stream.stop();
+  await overview.stop();
 });
 
 Deno.test("the dashboard is read-only: every mutating method gets 405", async () => {
