@@ -1,24 +1,37 @@
 #!/usr/bin/env bash
 # Builds the local control plane's binaries from Go modules and caches them under
 # $HOME/.cache/lws-deno/bin/<versions>/. A second run with the same versions does nothing.
+# Volcano's scheduler (gang scheduling tests) is cached under its own key, bin/volcano-<version>/ (with the CRDs it
+# needs), and linked into the control-plane directory as vc-scheduler and volcano-crds/, so changing one version
+# never rebuilds the other.
 # Prints the bin directory on the last line of stdout.
 set -euo pipefail
 
 K8S_VERSION="${K8S_VERSION:-v1.37.2}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
+VOLCANO_VERSION="${VOLCANO_VERSION:-v1.10.0}"
 
 cache="${LWS_CACHE_DIR:-$HOME/.cache/lws-deno}"
 bin="$cache/bin/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION"
+vbin="$cache/bin/volcano-$VOLCANO_VERSION"
 work="$cache/build"
 want=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd etcdctl kwok kwokctl)
+# The CRDs vc-scheduler lists and watches (numatopologies: its ResourceTopology feature gate is on by default).
+volcano_crds=(scheduling.volcano.sh_podgroups.yaml scheduling.volcano.sh_queues.yaml
+  nodeinfo.volcano.sh_numatopologies.yaml)
 
 log() { printf '[cluster:build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 missing=()
 for b in "${want[@]}"; do [ -x "$bin/$b" ] || missing+=("$b"); done
+[ -x "$vbin/vc-scheduler" ] || missing+=(vc-scheduler)
+for c in "${volcano_crds[@]}"; do [ -f "$vbin/crds/$c" ] || missing+=("volcano-crds/$c"); done
 if [ ${#missing[@]} -eq 0 ]; then
-  log "cached: $bin"
+  # The links are cheap: (re)point them, so a changed VOLCANO_VERSION takes effect without a rebuild of the rest.
+  ln -sfn "$vbin/vc-scheduler" "$bin/vc-scheduler"
+  ln -sfn "$vbin/crds" "$bin/volcano-crds"
+  log "cached: $bin (volcano: $vbin)"
   echo "$bin"
   exit 0
 fi
@@ -123,6 +136,47 @@ if [ ! -x "$bin/kwok" ] || [ ! -x "$bin/kwokctl" ]; then
     "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION" >&2
 fi
 
-for b in "${want[@]}"; do [ -x "$bin/$b" ] || { log "build finished but $b is missing"; exit 1; }; done
+# --- Volcano: vc-scheduler only (it creates the default Queue and writes PodGroup status itself; the
+# controller-manager is not needed for PodGroups made by someone else). Volcano pins Kubernetes libraries with
+# replace directives, which only apply in the main module: copy them from its go.mod, like the Kubernetes step.
+need_volcano=0
+[ -x "$vbin/vc-scheduler" ] || need_volcano=1
+for c in "${volcano_crds[@]}"; do [ -f "$vbin/crds/$c" ] || need_volcano=1; done
+if [ $need_volcano = 1 ]; then
+  vdir="$work/volcano-$VOLCANO_VERSION"
+  mkdir -p "$vdir" "$vbin/crds"
+  vc_json=$(cd "$vdir" && go mod download -json "volcano.sh/volcano@$VOLCANO_VERSION")
+  vc_gomod=$(sed -n 's/.*"GoMod": "\(.*\)".*/\1/p' <<<"$vc_json")
+  vc_src=$(sed -n 's/.*"Dir": "\(.*\)".*/\1/p' <<<"$vc_json")
+  {
+    echo "module lwsdeno.local/volcanotools"
+    echo
+    echo "go 1.26.0"
+    echo
+    echo "require volcano.sh/volcano $VOLCANO_VERSION"
+    echo
+    sed -n '/^replace (/,/^)/p' "$vc_gomod"
+  } > "$vdir/go.mod"
+  cat > "$vdir/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import _ "volcano.sh/volcano/cmd/scheduler"
+GO
+  log "resolving Volcano $VOLCANO_VERSION modules"
+  (cd "$vdir" && run_step "go mod tidy (volcano)" go mod tidy -e >&2)
+  log "compiling vc-scheduler $VOLCANO_VERSION"
+  (cd "$vdir" && run_step "vc-scheduler" go build -trimpath \
+    -ldflags "-s -w -X volcano.sh/volcano/pkg/version.Version=$VOLCANO_VERSION" \
+    -o "$vbin/vc-scheduler" volcano.sh/volcano/cmd/scheduler >&2)
+  for c in "${volcano_crds[@]}"; do
+    install -m 0644 "$vc_src/installer/helm/chart/volcano/crd/bases/$c" "$vbin/crds/$c"
+  done
+fi
+ln -sfn "$vbin/vc-scheduler" "$bin/vc-scheduler"
+ln -sfn "$vbin/crds" "$bin/volcano-crds"
+
+for b in "${want[@]}" vc-scheduler; do [ -x "$bin/$b" ] || { log "build finished but $b is missing"; exit 1; }; done
 log "done: $bin"
 echo "$bin"

@@ -1,6 +1,7 @@
 /**
- * Starts, checks and stops the local control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler
- * and the KWOK controller, each a detached process recorded in `<dir>/state.json` (see `state.ts`).
+ * Starts, checks and stops the local control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+ * the KWOK controller and (unless turned off) Volcano's scheduler, each a detached process recorded in
+ * `<dir>/state.json` (see `state.ts`).
  *
  * Why our own processes and not `kwokctl create cluster --runtime binary`: the tests kill and restart
  * kube-apiserver with the exact same flags, compact etcd, and need the admission plugins and webhook calls of a
@@ -33,11 +34,44 @@ export interface StartOptions {
   controllerManager?: { kubeApiQps?: number; kubeApiBurst?: number; concurrentStatefulSetSyncs?: number };
   /** Directory of CRD YAML to install (`<repo>/crds`). */
   crdsDir: string;
+  /**
+   * Start Volcano's scheduler `vc-scheduler` (scheduler name `volcano`, gang plugin on) and install its CRDs from
+   * `<binDir>/volcano-crds` (default true).
+   */
+  volcano?: boolean;
   /** Progress lines. */
   log: (message: string) => void;
 }
 
 const SERVICE_CIDR = "10.96.0.0/16";
+
+/** `spec.schedulerName` of pods Volcano's scheduler schedules. */
+export const VOLCANO_SCHEDULER_NAME = "volcano";
+/** The Queue the scheduler creates at start and puts PodGroups without `spec.queue` in. */
+export const VOLCANO_DEFAULT_QUEUE = "default";
+
+/**
+ * Volcano's scheduler configuration: the default of its Helm chart (v1.10.0,
+ * `installer/helm/chart/volcano/config/volcano-scheduler.conf`). `enqueue` admits a PodGroup only when its
+ * `minResources` fit; the `gang` plugin discards a job's allocation in a cycle unless at least `minMember` of its
+ * tasks can be placed — so a group is bound whole or not at all.
+ */
+export const VOLCANO_SCHEDULER_CONF = `actions: "enqueue, allocate, backfill"
+tiers:
+- plugins:
+  - name: priority
+  - name: gang
+    enablePreemptable: false
+  - name: conformance
+- plugins:
+  - name: overcommit
+  - name: drf
+    enablePreemptable: false
+  - name: predicates
+  - name: capacity
+  - name: nodeorder
+  - name: binpack
+`;
 const POD_CIDR = "10.0.0.1/16";
 
 /**
@@ -129,7 +163,11 @@ export async function startControlPlane(options: StartOptions, state: ClusterSta
     Deno.mkdir(state.logsDir, { recursive: true }),
     Deno.mkdir(state.etcd.dataDir, { recursive: true, mode: 0o700 }),
   ]);
-  const [etcdClient, etcdPeer, apiserverPort, kcmPort, schedulerPort, kwokPort] = freePorts(6) as [
+  const volcano = options.volcano ?? true;
+  if (volcano) await requireVolcano(options.binDir);
+  state.volcano = volcano;
+  const [etcdClient, etcdPeer, apiserverPort, kcmPort, schedulerPort, kwokPort, volcanoPort] = freePorts(7) as [
+    number,
     number,
     number,
     number,
@@ -288,8 +326,9 @@ export async function startControlPlane(options: StartOptions, state: ClusterSta
     createNodes(state, nodeManifests(options.topology)).then(() => log(`${options.topology.count} fake nodes created`)),
     installCrds(state, options.crdsDir, log),
     installStorageClass(state).then(() => log("default StorageClass standard (hostPath provisioner) created")),
+    volcano ? startVolcano(state, volcanoPort, log) : Promise.resolve(),
   ]);
-  log("controller-manager, scheduler and kwok healthy");
+  log(`controller-manager, scheduler${volcano ? ", vc-scheduler" : ""} and kwok healthy`);
 
   await Promise.all([
     waitReady(`${options.topology.count} nodes Ready`, 60_000, async () => {
@@ -304,6 +343,66 @@ export async function startControlPlane(options: StartOptions, state: ClusterSta
     }, kcm),
   ]);
   log(`${options.topology.count} nodes Ready, default ServiceAccount present`);
+}
+
+/**
+ * Throws unless `binDir` has Volcano's scheduler and CRDs (what `build.sh` links there).
+ *
+ * @param binDir the binaries
+ */
+async function requireVolcano(binDir: string): Promise<void> {
+  for (const path of [join(binDir, "vc-scheduler"), join(binDir, "volcano-crds")]) {
+    try {
+      await Deno.stat(path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      throw new Error(
+        `Cannot start Volcano's scheduler: ${path} is missing (tests/cluster/build.sh builds it; or --no-volcano)`,
+      );
+    }
+  }
+}
+
+/**
+ * Installs Volcano's CRDs (PodGroups, Queues, Numatopologies), then starts `vc-scheduler` with the chart's default
+ * configuration, scheduler name `volcano`, no leader election and a health endpoint on `port`, and waits until it
+ * answers `/healthz` and has created the `default` Queue (it does so itself at start; Volcano's controller-manager
+ * is not needed: the scheduler also writes PodGroup status).
+ *
+ * @param state the cluster (mutated: `processes["vc-scheduler"]`)
+ * @param port free port for `--healthz-address`
+ * @param log progress lines
+ */
+async function startVolcano(state: ClusterState, port: number, log: (message: string) => void): Promise<void> {
+  await installCrds(state, join(state.binDir, "volcano-crds"), log);
+  const conf = join(state.dir, "volcano", "scheduler.conf");
+  await Deno.mkdir(join(state.dir, "volcano"), { recursive: true });
+  await Deno.writeTextFile(conf, VOLCANO_SCHEDULER_CONF);
+  const vc = await start(
+    state,
+    "vc-scheduler",
+    record(state, "vc-scheduler", [
+      `--kubeconfig=${state.kubeconfig}`,
+      `--scheduler-conf=${conf}`,
+      `--scheduler-name=${VOLCANO_SCHEDULER_NAME}`,
+      `--default-queue=${VOLCANO_DEFAULT_QUEUE}`,
+      "--leader-elect=false",
+      "--enable-healthz=true",
+      `--healthz-address=127.0.0.1:${port}`,
+      "--enable-metrics=false",
+      "--logtostderr",
+      "--v=2",
+    ]),
+  );
+  const credentials = await adminCredentials(state);
+  await waitReady("vc-scheduler /healthz and the default Queue", 60_000, async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+    await response.body?.cancel();
+    if (!response.ok) return false;
+    const url = `${state.server}/apis/scheduling.volcano.sh/v1beta1/queues/${VOLCANO_DEFAULT_QUEUE}`;
+    return (await request(url, credentials)).status === 200;
+  }, vc);
+  log(`vc-scheduler ready (pid ${vc.pid})`);
 }
 
 /**
@@ -461,6 +560,7 @@ export async function installCrds(state: ClusterState, crdsDir: string, log: (m:
 export async function healthProblems(state: ClusterState): Promise<string[]> {
   const problems: string[] = [];
   for (const component of COMPONENTS) {
+    if (component === "vc-scheduler" && !state.volcano) continue;
     const process = state.processes[component];
     if (!process) problems.push(`${component} was never started`);
     else if (!(await isOurs(process))) problems.push(`${component} (pid ${process.pid}) is not running`);
@@ -492,7 +592,7 @@ export async function stopControlPlane(state: ClusterState, log: (message: strin
     );
   }
   await Promise.all(
-    ["state.json", "kubeconfig", "pki", "etcd", "kwok"].map((name) =>
+    ["state.json", "kubeconfig", "pki", "etcd", "kwok", "volcano"].map((name) =>
       Deno.remove(join(state.dir, name), { recursive: true }).catch((error) => {
         if (!(error instanceof Deno.errors.NotFound)) throw error;
       })

@@ -9,8 +9,18 @@ import { join, resolve } from "node:path";
 /** The repository root (this file lives in `tests/cluster/`). */
 export const REPO_ROOT: string = resolve(import.meta.dirname ?? ".", "..", "..");
 
-/** The names of the processes the control plane is made of, in start order. */
-export const COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"] as const;
+/**
+ * The names of the processes the control plane is made of, in start order. `vc-scheduler` (Volcano's scheduler, for
+ * gang scheduling tests) is the only optional one: `cluster:up --no-volcano` leaves it out.
+ */
+export const COMPONENTS = [
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kwok",
+  "vc-scheduler",
+] as const;
 /** One of {@linkcode COMPONENTS}. */
 export type Component = typeof COMPONENTS[number];
 
@@ -49,6 +59,11 @@ export interface ClusterState {
   etcd: { endpoint: string; dataDir: string };
   logsDir: string;
   processes: Partial<Record<Component, ProcessRecord>>;
+  /**
+   * Whether Volcano's scheduler is part of this cluster (`cluster:up` without `--no-volcano`). Absent in state files
+   * written before Volcano was added: such a cluster has none.
+   */
+  volcano?: boolean;
 }
 
 /**

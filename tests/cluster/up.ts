@@ -13,8 +13,9 @@ import { clusterDir, type ClusterState, COMPONENTS, readState, REPO_ROOT, withSt
 
 const HELP = `Usage: deno task cluster:up [options]
 
-Starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler and KWOK with fake nodes, installs crds/*.yaml,
-and writes .cluster/kubeconfig and .cluster/state.json. Does nothing when the recorded cluster is up and healthy.
+Starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler, KWOK with fake nodes and Volcano's scheduler
+(vc-scheduler, scheduler name "volcano"), installs crds/*.yaml and Volcano's CRDs, and writes .cluster/kubeconfig and
+.cluster/state.json. Does nothing when the recorded cluster is up and healthy.
 
 Options (defaults in brackets):
   --nodes N               fake nodes [${DEFAULT_TOPOLOGY.count}]
@@ -27,6 +28,7 @@ Options (defaults in brackets):
   --kcm-qps N, --kcm-burst N, --statefulset-syncs N
                           kube-controller-manager --kube-api-qps/--kube-api-burst/--concurrent-statefulset-syncs
                           [upstream defaults: 20, 30, 5]
+  --no-volcano            leave out Volcano's scheduler and CRDs (the gang scheduling tests then fail)
   --bin-dir DIR           use these binaries instead of running tests/cluster/build.sh [$LWS_BIN_DIR]
   --keep-on-failure       leave a half-started cluster running to inspect it
 Environment: LWS_CLUSTER_DIR (default <repo>/.cluster) to run a second, separate cluster.`;
@@ -98,6 +100,7 @@ async function main(): Promise<number> {
       "kcm-burst": { type: "string" },
       "statefulset-syncs": { type: "string" },
       "bin-dir": { type: "string" },
+      "no-volcano": { type: "boolean" },
       "keep-on-failure": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -143,7 +146,7 @@ async function main(): Promise<number> {
     }
     const binDir = await binaries(values["bin-dir"]);
     log(`binaries: ${binDir}`);
-    for (const stale of ["state.json", "kubeconfig", "pki", "etcd", "kwok", "logs"]) {
+    for (const stale of ["state.json", "kubeconfig", "pki", "etcd", "kwok", "volcano", "logs"]) {
       await Deno.remove(join(dir, stale), { recursive: true }).catch((error) => {
         if (!(error instanceof Deno.errors.NotFound)) throw error;
       });
@@ -156,6 +159,7 @@ async function main(): Promise<number> {
         topology,
         controllerManager,
         crdsDir: join(REPO_ROOT, "crds"),
+        volcano: !values["no-volcano"],
         log,
       }, state);
     } catch (error) {
