@@ -161,12 +161,12 @@ clusterTest(
           const pod = "fail-none-0-1";
           const since = Date.now();
           const uid = await failThroughKwok(cluster, namespace, pod);
-          const failure = /^W1 failed \d+s ago: containerFailed, exit 1( — pod replaced)?$/;
+          const failure = /^W1 failed \d+[sm] ago: containerFailed, exit 1( — pod replaced)?$/;
           const shown = await waitForSnapshot(
             page,
             `${pod}'s failure on its cell and group, with the warning badge`,
             (s) =>
-              /^failed \d+s ago$/.test(cell(s, pod)?.failure ?? "") && failure.test(s.groups[0]?.failure ?? "") &&
+              /^failed \d+[sm] ago$/.test(cell(s, pod)?.failure ?? "") && failure.test(s.groups[0]?.failure ?? "") &&
               s.pills.some((p) => /^1 group failed( recently)?$/.test(p)),
             { since, timeoutMs: 60_000 },
           );
@@ -180,8 +180,8 @@ clusterTest(
             `${pod} replaced and ready, its failure still shown`,
             (s) =>
               allReady(s, 2) && s.pills.includes("1 group failed recently") &&
-              /^failed \d+s ago$/.test(cell(s, pod)?.failure ?? "") &&
-              /^W1 failed \d+s ago: containerFailed, exit 1 — pod replaced$/.test(s.groups[0]?.failure ?? ""),
+              /^failed \d+[sm] ago$/.test(cell(s, pod)?.failure ?? "") &&
+              /^W1 failed \d+[sm] ago: containerFailed, exit 1 — pod replaced$/.test(s.groups[0]?.failure ?? ""),
             { since: shown.at, timeoutMs: 60_000 },
           );
           const record = (await recording(page)).filter((s) => s.at >= since);
@@ -239,8 +239,8 @@ clusterTest(
           (s) =>
             allReady(s, 2) && s.pills.includes("1 group recreated") &&
             (s.groups[1]?.flags.some((f) => /^recreated \d+s ago$/.test(f)) ?? false) &&
-            /^W2 failed \d+s ago: containerFailed, exit 1 — group recreated$/.test(s.groups[1]?.failure ?? "") &&
-            /^failed \d+s ago$/.test(cell(s, pod)?.failure ?? ""),
+            /^W2 failed \d+[sm] ago: containerFailed, exit 1 — group recreated$/.test(s.groups[1]?.failure ?? "") &&
+            /^failed \d+[sm] ago$/.test(cell(s, pod)?.failure ?? ""),
           { since: noticed.at },
         );
         const record = (await recording(page)).filter((s) => s.at >= since);
