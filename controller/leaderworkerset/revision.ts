@@ -227,6 +227,10 @@ function revisionPatch(revision: Pick<ControllerRevision, "data">): Record<strin
   return data as Record<string, unknown>;
 }
 
+function hasDirective(v: unknown): boolean {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && Object.hasOwn(v, PATCH_DIRECTIVE);
+}
+
 function withoutDirective(v: unknown): unknown {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return v;
   const { [PATCH_DIRECTIVE]: _directive, ...rest } = v as Record<string, unknown>;
@@ -238,6 +242,13 @@ function withoutDirective(v: unknown): unknown {
  * `spec.networkConfig` replaced wholesale by the revision's subtrees (without `$patch` markers). A subtree the
  * revision lacks is kept from the live object; one it holds as `null` is removed. Everything else comes from the
  * live object.
+ *
+ * One exception, as upstream's ApplyRevision (a strategic merge patch onto the Go-encoded live object) behaves: when
+ * the live LWS has no `networkConfig` (absent or `null`: Go's nil pointer, omitted when encoded), the revision's
+ * `networkConfig` — a map carrying `"$patch"` for a key the original lacks — is dropped, not applied, so the result
+ * has no `networkConfig` either (and serialises as the `Shared` default). `leaderWorkerTemplate` is a non-pointer
+ * struct in Go, always present in the encoded original, so it is always replaced. Pinned by
+ * tests/oracle/upstream (upstream v0.9.0's own code) and the semantic cases s13/s14.
  *
  * @param lws The live LeaderWorkerSet (not modified).
  * @param revision A ControllerRevision of it.
@@ -252,7 +263,8 @@ export function applyRevision(lws: LeaderWorkerSet, revision: Pick<ControllerRev
     for (const key of ["leaderWorkerTemplate", "networkConfig"] as const) {
       if (!Object.hasOwn(patchSpec, key)) continue;
       const value = (patchSpec as Record<string, unknown>)[key];
-      if (value === null) delete spec[key];
+      const liveLacks = key === "networkConfig" && (spec[key] === undefined || spec[key] === null);
+      if (value === null || (liveLacks && hasDirective(value))) delete spec[key];
       else spec[key] = structuredClone(withoutDirective(value));
     }
   }

@@ -8,7 +8,8 @@ import (
 )
 
 // The LeaderWorkerSet v1 API (sigs.k8s.io/lws/api/leaderworkerset/v1), transcribed from LWS-SPEC.md §1.4 and
-// §5.4.3 because the module proxy refuses the sigs.k8s.io/lws source archive (see README.md). The revision
+// §5.4.3 (v0.10.0, whose source archive the module proxy refuses; upstream/ imports v0.9.0's real types and
+// revision code and is compared with this oracle's output — see README.md). The revision
 // subtrees use the same lwsv1 types the normalisation-table generator reflects (tools/gotypes/lwsv1), so the
 // oracle and the generated table cannot disagree about them; the core/v1 types inside are the real ones.
 

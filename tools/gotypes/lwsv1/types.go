@@ -1,10 +1,11 @@
 // Package lwsv1 transcribes the revision-relevant part of the LeaderWorkerSet v1 Go API
 // (sigs.k8s.io/lws/api/leaderworkerset/v1) from the behavioural spec (LWS-SPEC.md §1.4 and §5.4.3).
 //
-// The published sigs.k8s.io/lws module source is not served by the module proxy reachable from this
-// workplace (its .info/.mod are, its .zip is refused), so these structs are written from the spec text:
-// field JSON names, omitempty and pointer-ness are what the spec states. Only types that appear in a
-// ControllerRevision (spec.leaderWorkerTemplate and spec.networkConfig) are here.
+// They follow v0.10.0, whose source archive the module proxy refuses (v0.6.2–v0.9.0 are served), so these
+// structs are written from the spec text: field JSON names, omitempty and pointer-ness are what the spec
+// states. Only types that appear in a ControllerRevision (spec.leaderWorkerTemplate and spec.networkConfig)
+// are here. tests/oracle/upstream runs v0.9.0's real types and revision code over the same fixtures; their
+// revision-relevant fields are the same as these.
 package lwsv1
 
 import (
