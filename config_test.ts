@@ -159,6 +159,14 @@ Deno.test("decodeConfiguration() treats null as unset", () => {
   assert.deepEqual(decodeConfiguration(HEADER + "webhook:\nmetrics: {bindAddress: null}\n", "c"), { metrics: {} });
 });
 
+Deno.test("validateConfiguration() accepts both gang-scheduling providers", () => {
+  for (const schedulerProvider of ["volcano", "workload"]) {
+    const config = defaultConfiguration({ gangSchedulingManagement: { schedulerProvider } });
+    assert.deepEqual(validateConfiguration(config), []);
+    assert.deepEqual(config.gangSchedulingManagement, { schedulerProvider });
+  }
+});
+
 Deno.test("validateConfiguration() reports upstream's messages (spec §11.2)", async (t) => {
   const cases: [string, Parameters<typeof defaultConfiguration>[0], string][] = [
     [

@@ -253,6 +253,8 @@ export async function startControlPlane(options: StartOptions, state: ClusterSta
       `--service-cluster-ip-range=${SERVICE_CIDR}`,
       "--authorization-mode=Node,RBAC",
       "--allow-privileged=true",
+      "--feature-gates=GenericWorkload=true",
+      "--runtime-config=scheduling.k8s.io/v1beta1=true",
       // Default admission plugins stay on: ServiceAccount, NamespaceLifecycle, Mutating/ValidatingAdmissionWebhook...
     ]),
   );
@@ -268,6 +270,7 @@ export async function startControlPlane(options: StartOptions, state: ClusterSta
     `--tls-cert-file=${componentsServing.cert}`,
     `--tls-private-key-file=${componentsServing.key}`,
     "--leader-elect=false",
+    "--feature-gates=GenericWorkload=true",
   ];
   const cm = options.controllerManager ?? {};
   const stageFiles = [...Deno.readDirSync(STAGES_DIR)]
