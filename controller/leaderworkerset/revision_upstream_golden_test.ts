@@ -67,7 +67,6 @@ const EXPECTED_UNKNOWN_FIELDS: Record<string, string[]> = {
     'unknown field "spec.leaderWorkerTemplate.workerTemplate.spec.containers[0].resources.extra"',
     'unknown field "spec.leaderWorkerTemplate.workerTemplate.spec.unknownPodField"',
   ],
-  "s03-missing-empty-struct-and-unknown-field.json": [],
 };
 
 /**
