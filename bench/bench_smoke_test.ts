@@ -6,12 +6,21 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { REPO_ROOT } from "../tests/cluster/state.ts";
 import { runDeno } from "./_run.ts";
 import type { BenchResult, RunFigures } from "./results.ts";
 
-const CLUSTER_DIR = join(REPO_ROOT, ".cluster", "bench-smoke");
+/**
+ * The smoke run's own cluster directory, derived from the suite's (`$LWS_CLUSTER_DIR=.cluster/test-run` →
+ * `.cluster/test-run-bench-smoke`), so two engineers running the suite in one tree on their own clusters do not stop
+ * each other's benchmark cluster.
+ */
+const CLUSTER_DIR = join(
+  REPO_ROOT,
+  ".cluster",
+  Deno.env.get("LWS_CLUSTER_DIR") ? `${basename(Deno.env.get("LWS_CLUSTER_DIR")!)}-bench-smoke` : "bench-smoke",
+);
 
 function assertRun(figures: RunFigures | null | undefined, where: string, withController: boolean): void {
   assert.ok(figures, `${where}: missing`);

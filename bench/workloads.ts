@@ -319,11 +319,28 @@ export async function runSteadyState(ctx: WorkloadContext, namespace: string): P
   const filler = await begin(ctx);
   const indexes = Array.from({ length: preset.fillerPods }, (_, n) => n);
   await pool(indexes, 32, (n) => client.create<Pod>(PODS, fillerPod(n, namespace, preset.nodes)));
-  const fillerFigures = await filler.end(
-    await until("filler pods Running", () => allPodsReady(view.pods, preset.fillerPods), {
+  let fillerFigures: RunFigures;
+  try {
+    const at = await until("filler pods Running", () => allPodsReady(view.pods, preset.fillerPods), {
       timeoutMs: preset.workloadTimeoutSeconds * 1000,
-    }),
-  );
+    });
+    fillerFigures = await filler.end(at);
+  } catch (error) {
+    if (!(error instanceof WaitTimeout)) throw error;
+    // Like a timed-out workload: keep what was measured, skip the idle window (the cluster is not idle), go on.
+    ctx.log(`W3 filler pods TIMED OUT: ${error.message}`);
+    fillerFigures = { ...(await filler.end(error.at)), timedOut: error.message };
+    return {
+      idle: await skip(
+        ctx,
+        "W3 idle",
+        "the filler pods did not all run before the timeout, so the cluster is not idle",
+      ),
+      filler: fillerFigures,
+      fillerPods: preset.fillerPods,
+      rssBeforeFillerBytes,
+    };
+  }
   await sleep(preset.name === "full" ? 10_000 : 1_000);
   ctx.log(`W3: ${preset.idleSeconds} s idle`);
   const idle = await begin(ctx);
