@@ -100,6 +100,20 @@ function readyAt(pod: Pod | undefined): number {
  * Applies `change`, waits until the rollout is done, and checks that groups were replaced from the highest index
  * down, each only after the one above it was Ready again (maxUnavailable 1), with the expected events.
  */
+/**
+ * Waits until the LWS has all N × S pods and none is terminating. KWOK v0.8.0's pod-delete stage deletes by name and
+ * retries, so it sometimes kills the successor a StatefulSet just created under the old pod's name (see
+ * `RolloutReport.externalDeletions` in `support/rollout.ts`); the LWS can read Available a moment before the
+ * StatefulSet has replaced it. A pod the controllers really lost never comes back and fails the wait.
+ */
+async function waitAllPods(product: Product, name: string, count: number): Promise<void> {
+  await eventually(`${name}: all ${count} pods, none terminating`, async () => {
+    const pods = await podsOf(product, name);
+    return pods.length === count && pods.every((p) => !p.metadata?.deletionTimestamp);
+  }, { timeoutMs: 60_000 });
+  await waitAvailable(product, name);
+}
+
 async function rollOut(product: Product, lws: LeaderWorkerSet, change: LeaderWorkerSet, n: number) {
   const name = lws.metadata.name!;
   const old = await leaders(product, name);
@@ -146,6 +160,7 @@ clusterTest("controllers: a size change rolls groups to the new size", async ({ 
   const change = structuredClone(lws);
   change.spec.leaderWorkerTemplate.size = 3;
   const elapsed = await rollOut(product, lws, change, 2);
+  await waitAllPods(product, "resized", 6);
   await assertGroups(product, "resized", { replicas: 2, size: 3 });
   console.log(`  size 2 → 3 rolled 2 groups in ${(elapsed / 1000).toFixed(1)} s`);
 });
@@ -160,6 +175,7 @@ clusterTest(
     const change = structuredClone(lws);
     change.spec.leaderWorkerTemplate.workerTemplate.spec!.containers[0]!.image = "nginx:1.28";
     const elapsed = await rollOut(product, lws, change, 3);
+    await waitAllPods(product, "rolled", 6);
     await assertGroups(product, "rolled", { replicas: 3, size: 2 });
     for (const pod of await podsOf(product, "rolled")) {
       assert.equal(pod.spec?.containers[0]?.image, "nginx:1.28", `${pod.metadata?.name} runs the new template`);
