@@ -45,7 +45,12 @@ clusterTest(
         const lws = await waitAvailable(product, shape.name);
         assertAvailableStatus(lws);
         const key = await assertGroups(product, shape.name, shape);
-        const events = await eventsOf(product, shape.name);
+        // Events are posted after the writes they report, so the status can read Available a moment before the
+        // AllGroupsReady event (the last one) is stored: wait for it, then count every event exactly.
+        const events = await eventually(`${shape.name}: the AllGroupsReady event`, async () => {
+          const seen = await eventsOf(product, shape.name);
+          return countEvents(seen, "AllGroupsReady", /^All replicas are ready/) > 0 ? seen : undefined;
+        }, { timeoutMs: 30_000 });
         assert.ok(
           events.every((e) =>
             e.reportingController === "leaderworkerset" && e.regarding.startsWith("LeaderWorkerSet/")

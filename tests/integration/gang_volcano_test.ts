@@ -80,10 +80,12 @@ async function grantCapacity(
   units: number,
 ): Promise<AsyncDisposable & { nodes: string[] }> {
   const all = JSON.parse(await cluster.kubectlOk(["get", "nodes", "-o", "json"])) as {
-    items: { metadata: { name: string; annotations?: Record<string, string> } }[];
+    items: { metadata: { name: string; annotations?: Record<string, string> }; spec?: { taints?: unknown[] } }[];
   };
+  // Only the cluster's own untainted fake nodes: other tests add tainted KWOK nodes of their own for a while (the
+  // native gang test's pool sorts before `kwok-node-*`), and this test's pods could not land there.
   const names = all.items
-    .filter((n) => n.metadata.annotations?.["kwok.x-k8s.io/node"] === "fake")
+    .filter((n) => n.metadata.annotations?.["kwok.x-k8s.io/node"] === "fake" && !(n.spec?.taints?.length))
     .map((n) => n.metadata.name)
     .sort()
     .slice(0, nodes);
