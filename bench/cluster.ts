@@ -106,6 +106,8 @@ export async function startBenchCluster(
     "2",
     "--racks",
     "4",
+    // Gang scheduling is off in the benchmark; Volcano's scheduler would only add its watch of every pod.
+    "--no-volcano",
   ], dir);
   const state = await readState(dir);
   if (!state) throw new Error(`Cannot benchmark: cluster:up left no state in ${dir}`);
