@@ -15,7 +15,7 @@
  * @module
  */
 import type { StatefulSet } from "kubernetes-types/apps/v1.d.ts";
-import type { Container, Pod, PodSpec, Service } from "kubernetes-types/core/v1.d.ts";
+import type { Container, Pod, Service } from "kubernetes-types/core/v1.d.ts";
 import type { LeaderWorkerSet } from "../api/types.ts";
 import type { Preset } from "./presets.ts";
 
@@ -47,25 +47,6 @@ export function benchContainer(name: string, revision: number): Container {
     env: [{ name: REVISION_ENV, value: String(revision) }],
     ports: [{ containerPort: 8080, protocol: "TCP" }],
   };
-}
-
-/**
- * The pod spec of every benchmark pod: one container and `terminationGracePeriodSeconds: 0`.
- *
- * Grace 0 makes every delete (StatefulSet scale-down and rollout, the controller's group recreation, garbage
- * collection) remove the pod at once instead of setting a deletionTimestamp for the kubelet to finish. There is no
- * kubelet here: KWOK's `pod-delete` stage finishes such deletions by pod _name_, with no UID precondition, and
- * under load it deleted the successor a StatefulSet had just created under the same name. Under
- * `RecreateGroupOnPodRestart` each such delete restarted a whole group (132–146 recreations in a W2 with no failure
- * injected, 2026-11-25). A real kubelet acts on the pod's UID, so this KWOK artifact is not part of what the
- * benchmark should measure; LWS and raw pods get the same spec, so their ratio stays fair.
- *
- * @param name the container name
- * @param revision the value of `BENCH_REVISION`
- * @returns the pod spec
- */
-export function benchPodSpec(name: string, revision: number): PodSpec {
-  return { containers: [benchContainer(name, revision)], terminationGracePeriodSeconds: 0 };
 }
 
 /**
@@ -102,11 +83,11 @@ export function lwsManifest(i: number, preset: Pick<Preset, "groups" | "size">, 
         restartPolicy: "RecreateGroupOnPodRestart",
         leaderTemplate: {
           metadata: { labels: { [BENCH_LABEL]: "lws" } },
-          spec: benchPodSpec("leader", 1),
+          spec: { containers: [benchContainer("leader", 1)] },
         },
         workerTemplate: {
           metadata: { labels: { [BENCH_LABEL]: "lws" } },
-          spec: benchPodSpec("worker", 1),
+          spec: { containers: [benchContainer("worker", 1)] },
         },
       },
     },
@@ -151,7 +132,7 @@ function rawStatefulSet(
       selector: { matchLabels: labels },
       template: {
         metadata: { labels: { ...labels, [BENCH_LABEL]: "raw" } },
-        spec: benchPodSpec(container, 1),
+        spec: { containers: [benchContainer(container, 1)] },
       },
     },
   };
@@ -245,7 +226,8 @@ export function fillerPod(n: number, namespace: string, nodes: number): Pod {
     metadata: { name: `filler-${n}`, namespace, labels: { [BENCH_LABEL]: "filler", app: "filler" } },
     spec: {
       nodeName: `kwok-node-${n % nodes}`,
-      ...benchPodSpec("app", 1),
+      containers: [benchContainer("app", 1)],
+      terminationGracePeriodSeconds: 0,
     },
   };
 }

@@ -63,19 +63,3 @@ Deno.test("presetProblems() accepts both presets and names what is wrong", () =>
   assert.deepEqual(presetProblems({ ...SMALL, size: 1 }), ["size must be at least 2 (W4 fails a worker pod), got 1"]);
   assert.match(presetProblems({ ...FULL, nodes: 1 }).join(), /nodes hold 300 pods, the run needs up to 11000/);
 });
-
-Deno.test("every benchmark pod is deleted at once (grace 0), LWS and raw alike, and W2's patches keep it", () => {
-  const lws = lwsManifest(0, { groups: 2, size: 2 }, "ns");
-  const templates = [
-    lws.spec.leaderWorkerTemplate.leaderTemplate?.spec,
-    lws.spec.leaderWorkerTemplate.workerTemplate.spec,
-    ...rawManifests(0, { groups: 2, size: 2 }, "ns").statefulSets.map((s) => s.object.spec?.template.spec),
-    fillerPod(0, "ns", 1).spec,
-  ];
-  for (const spec of templates) assert.equal(spec?.terminationGracePeriodSeconds, 0);
-  // Merge patches replace the containers list only; the grace period next to it stays.
-  const patched = lwsRollPatch(2) as { spec: { leaderWorkerTemplate: { workerTemplate: { spec: object } } } };
-  assert.deepEqual(Object.keys(patched.spec.leaderWorkerTemplate.workerTemplate.spec), ["containers"]);
-  const raw = rawRollPatch("worker", 2) as { spec: { template: { spec: object } } };
-  assert.deepEqual(Object.keys(raw.spec.template.spec), ["containers"]);
-});

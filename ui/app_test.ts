@@ -214,7 +214,7 @@ Deno.test("a pod failure stays on the pages and in the JSON API after its pod is
   source.load(worldFixture({ replicas: 3, size: 2 }));
   failAndReplace(source, 1, 1);
   await clock.advance(12_000);
-  const expected = "failed 12s ago: containerFailed, exit 1 — pod replaced";
+  const expected = "failed 12s ago: Error, exit 1 — pod replaced";
   await t.step("/api/lws/:ns/:name/failures", async () => {
     const res = await app.request("/api/lws/default/demo/failures");
     assert.equal(res.status, 200);

@@ -66,11 +66,11 @@ Deno.test("PodFailureLog records a pod failed through KWOK with reason and exit 
   log.observe("apply", failed); // the same state again (a resync) records nothing new
   const [f] = log.failuresOf("default", "demo");
   assert.deepEqual(brief(log.failuresOf("default", "demo")), [
-    { at: 1_000, position: "0/1", kind: "failed", reason: "containerFailed", exitCode: 1, outcome: undefined },
+    { at: 1_000, position: "0/1", kind: "failed", reason: "Error", exitCode: 1, outcome: undefined },
   ]);
   assert.equal(f?.pod, "demo-0-1");
   assert.equal(f?.container, "worker");
-  assert.equal(f?.message, "container failed");
+  assert.equal(f?.message, "failed by the lws-pod-fail stage");
 });
 
 Deno.test("PodFailureLog keeps a failure after the pod is replaced, keyed by position, and says what followed", async (t) => {
@@ -88,7 +88,7 @@ Deno.test("PodFailureLog keeps a failure after the pod is replaced, keyed by pos
     log.observe("apply", withStatus(replacement, { phase: "Pending", conditions: [], containerStatuses: [] }));
     log.observe("apply", replacement);
     assert.deepEqual(brief(log.failuresOf("default", "demo")), [
-      { at: 0, position: "1/2", kind: "failed", reason: "containerFailed", exitCode: 1, outcome: "pod replaced" },
+      { at: 0, position: "1/2", kind: "failed", reason: "Error", exitCode: 1, outcome: "pod replaced" },
     ]);
     assert.equal(log.size().pods, 1, "the deleted pod is forgotten, its failure is not");
   });
@@ -106,7 +106,7 @@ Deno.test("PodFailureLog keeps a failure after the pod is replaced, keyed by pos
     log.observe("apply", readyPod(1, 2, "worker-2"));
     log.observe("apply", deleting(leader, c.now()));
     assert.deepEqual(brief(log.failuresOf("default", "demo")), [
-      { at: 0, position: "1/2", kind: "failed", reason: "containerFailed", exitCode: 1, outcome: "group recreated" },
+      { at: 0, position: "1/2", kind: "failed", reason: "Error", exitCode: 1, outcome: "group recreated" },
     ]);
   });
   await t.step("a leader deleted long after a failure did not recreate the group because of it", () => {

@@ -360,8 +360,8 @@ export function workerStatus(status: Partial<ContainerStatus> = {}): ContainerSt
 }
 
 /**
- * The pod as KWOK's `pod-container-running-failed` stage leaves it (how the local control plane fails a pod): phase
- * Failed, Ready False, its container terminated with reason `containerFailed`, exit code 1.
+ * The pod as the local control plane's `lws-pod-fail` KWOK stage leaves it (`tests/cluster/stages/pod-fail.yaml`):
+ * phase Failed, Ready False, its container terminated with reason `Error`, exit code 1.
  *
  * @param pod The pod (not changed).
  * @param at When it failed (ms since the epoch). Default {@linkcode FIXTURE_NOW}.
@@ -381,8 +381,8 @@ export function kwokFailedPod(pod: Pod, at: number = FIXTURE_NOW, status: Partia
         state: {
           terminated: {
             exitCode: 1,
-            reason: "containerFailed",
-            message: "container failed",
+            reason: "Error",
+            message: "failed by the lws-pod-fail stage",
             startedAt: time,
             finishedAt: time,
           },

@@ -149,7 +149,7 @@ Deno.test({
         source.remove({ kind: "Pod", object: failed });
         source.apply({ kind: "Pod", object: { ...pod, metadata: { ...pod.metadata, uid: "replacement" } } });
         const row = page.locator("#group-1 .group-failure");
-        await row.getByText(/^W2 failed \d+s ago: containerFailed, exit 1 — pod replaced$/).waitFor({
+        await row.getByText(/^W2 failed \d+s ago: Error, exit 1 — pod replaced$/).waitFor({
           timeout: 10_000,
         });
         const cell = page.locator('a[data-pod="llama-70b-1-2"]');
@@ -162,7 +162,7 @@ Deno.test({
         await page.keyboard.press("ArrowRight");
         assert.equal(await focusedPod(page), "llama-70b-1-2");
         const name = await page.evaluate(() => document.activeElement?.getAttribute("aria-label"));
-        assert.match(name ?? "", /worker 2, Ready, .*failed \d+s ago: containerFailed, exit 1 — pod replaced$/);
+        assert.match(name ?? "", /worker 2, Ready, .*failed \d+s ago: Error, exit 1 — pod replaced$/);
         await screenshot(page, "detail-failure-light", true);
         // Readable in both schemes: the failure texts take the scheme's error colour.
         for (const [scheme, colour] of [["light", "rgb(192, 38, 45)"], ["dark", "rgb(255, 107, 100)"]] as const) {

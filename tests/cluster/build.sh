@@ -3,7 +3,9 @@
 # $HOME/.cache/lws-deno/bin/<versions>/. A second run with the same versions does nothing.
 # Volcano's scheduler (gang scheduling tests) is cached under its own key, bin/volcano-<version>/ (with the CRDs it
 # needs), and linked into the control-plane directory as vc-scheduler and volcano-crds/, so changing one version
-# never rebuilds the other.
+# never rebuilds the other. KWOK likewise: bin/kwok-<version>-<patch>/, built from the module's source with
+# tests/cluster/kwok/uid-preconditions.patch applied (stage jobs delete and patch a pod only if its UID still matches),
+# linked in as kwok and kwokctl.
 # Prints the bin directory on the last line of stdout.
 set -euo pipefail
 
@@ -11,12 +13,15 @@ K8S_VERSION="${K8S_VERSION:-v1.37.2}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
 VOLCANO_VERSION="${VOLCANO_VERSION:-v1.10.0}"
+# Our patch to KWOK (tests/cluster/kwok/): bump the suffix whenever the patch changes, so caches rebuild kwok.
+KWOK_PATCH="${KWOK_PATCH:-lws1}"
 
 cache="${LWS_CACHE_DIR:-$HOME/.cache/lws-deno}"
 bin="$cache/bin/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION"
 vbin="$cache/bin/volcano-$VOLCANO_VERSION"
+kbin="$cache/bin/kwok-$KWOK_VERSION-$KWOK_PATCH"
 work="$cache/build"
-want=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd etcdctl kwok kwokctl)
+want=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd etcdctl)
 # The CRDs vc-scheduler lists and watches (numatopologies: its ResourceTopology feature gate is on by default).
 volcano_crds=(scheduling.volcano.sh_podgroups.yaml scheduling.volcano.sh_queues.yaml
   nodeinfo.volcano.sh_numatopologies.yaml)
@@ -26,12 +31,15 @@ log() { printf '[cluster:build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 missing=()
 for b in "${want[@]}"; do [ -x "$bin/$b" ] || missing+=("$b"); done
 [ -x "$vbin/vc-scheduler" ] || missing+=(vc-scheduler)
+for b in kwok kwokctl; do [ -x "$kbin/$b" ] || missing+=("$b ($KWOK_PATCH)"); done
 for c in "${volcano_crds[@]}"; do [ -f "$vbin/crds/$c" ] || missing+=("volcano-crds/$c"); done
 if [ ${#missing[@]} -eq 0 ]; then
   # The links are cheap: (re)point them, so a changed VOLCANO_VERSION takes effect without a rebuild of the rest.
   ln -sfn "$vbin/vc-scheduler" "$bin/vc-scheduler"
   ln -sfn "$vbin/crds" "$bin/volcano-crds"
-  log "cached: $bin (volcano: $vbin)"
+  ln -sfn "$kbin/kwok" "$bin/kwok"
+  ln -sfn "$kbin/kwokctl" "$bin/kwokctl"
+  log "cached: $bin (volcano: $vbin, kwok: $kbin)"
   echo "$bin"
   exit 0
 fi
@@ -129,12 +137,26 @@ GO
   (cd "$edir" && run_step "etcdctl" go build -trimpath -ldflags "-s -w" -o "$bin/etcdctl" go.etcd.io/etcd/etcdctl/v3 >&2)
 fi
 
-# --- KWOK has no replace directives: go install works as is.
-if [ ! -x "$bin/kwok" ] || [ ! -x "$bin/kwokctl" ]; then
-  log "compiling kwok and kwokctl $KWOK_VERSION"
-  run_step "kwok" env GOBIN="$bin" go install -trimpath -ldflags "-s -w" \
-    "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION" >&2
+# --- KWOK, patched: a copy of the module's source with our patch applied, built as its own main module.
+# Unpatched, KWOK v0.8.0 deletes and patches pods by name from stage jobs queued earlier, which under load removed
+# the successor a StatefulSet had just created under the same name (and, under RecreateGroupOnPodRestart, restarted
+# its whole group). The patch makes those calls carry the pod's UID as a precondition.
+if [ ! -x "$kbin/kwok" ] || [ ! -x "$kbin/kwokctl" ]; then
+  log "compiling kwok and kwokctl $KWOK_VERSION with tests/cluster/kwok/uid-preconditions.patch"
+  kdir="$work/kwok-$KWOK_VERSION-$KWOK_PATCH"
+  kwok_src=$(cd "$work" && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" |
+    sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  rm -rf "$kdir"
+  cp -r "$kwok_src" "$kdir"
+  chmod -R u+w "$kdir"
+  patch_file="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/kwok/uid-preconditions.patch"
+  (cd "$kdir" && git apply -p1 "$patch_file")
+  mkdir -p "$kbin"
+  (cd "$kdir" && run_step "kwok" go build -trimpath -ldflags "-s -w" -o "$kbin/kwok" ./cmd/kwok >&2)
+  (cd "$kdir" && run_step "kwokctl" go build -trimpath -ldflags "-s -w" -o "$kbin/kwokctl" ./cmd/kwokctl >&2)
 fi
+ln -sfn "$kbin/kwok" "$bin/kwok"
+ln -sfn "$kbin/kwokctl" "$bin/kwokctl"
 
 # --- Volcano: vc-scheduler only (it creates the default Queue and writes PodGroup status itself; the
 # controller-manager is not needed for PodGroups made by someone else). Volcano pins Kubernetes libraries with
@@ -177,6 +199,6 @@ fi
 ln -sfn "$vbin/vc-scheduler" "$bin/vc-scheduler"
 ln -sfn "$vbin/crds" "$bin/volcano-crds"
 
-for b in "${want[@]}" vc-scheduler; do [ -x "$bin/$b" ] || { log "build finished but $b is missing"; exit 1; }; done
+for b in "${want[@]}" vc-scheduler kwok kwokctl; do [ -x "$bin/$b" ] || { log "build finished but $b is missing"; exit 1; }; done
 log "done: $bin"
 echo "$bin"

@@ -434,7 +434,7 @@ export function newState(dir: string, binDir: string): ClusterState {
 
 /**
  * Creates fake nodes with plain POSTs (status included: the API server keeps a Node's status on create, and KWOK's
- * node-initialize stage keeps the allocatable it finds). Nodes that exist already are left as they are. Use it to
+ * lws-node-ready stage keeps the allocatable it finds). Nodes that exist already are left as they are. Use it to
  * grow a running cluster: `createNodes(state, nodeManifests(bigger, { from: currentCount }))`.
  *
  * @param state the cluster

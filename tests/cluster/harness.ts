@@ -31,7 +31,10 @@ export type { Credentials } from "./api.ts";
 export { TOPOLOGY_LABELS } from "./nodes.ts";
 export { eventually, type EventuallyOptions } from "./poll.ts";
 
-/** The label KWOK's chaos stage watches: a Running pod carrying it turns Failed (exit code 1) after 1-2 s. */
+/**
+ * The label our `lws-pod-fail` stage watches (the name of KWOK's own chaos label): a Running pod carrying it turns
+ * Failed (exit code 1) after 1-2 s.
+ */
 export const FAIL_POD_LABEL = "pod-container-running-failed.stage.kwok.x-k8s.io";
 /** The label our stage watches: each container restarts once (restartCount + 1), the pod stays Running. */
 export const RESTART_CONTAINERS_LABEL = "lws-test.x-k8s.io/restart-container";

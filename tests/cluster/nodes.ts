@@ -85,7 +85,7 @@ export function nodeLabels(index: number, topology: NodeTopology): { name: strin
 
 /**
  * Builds the Node objects for a topology, ready to `kubectl create` (status included: the API server keeps status
- * on create, and KWOK's node-initialize stage keeps the allocatable it finds).
+ * on create, and our lws-node-ready KWOK stage keeps the allocatable it finds).
  *
  * @param topology the layout (see the module doc)
  * @param options `from`: first index (to add nodes to a running cluster), default 0

@@ -101,10 +101,11 @@ function readyAt(pod: Pod | undefined): number {
  * down, each only after the one above it was Ready again (maxUnavailable 1), with the expected events.
  */
 /**
- * Waits until the LWS has all N × S pods and none is terminating. KWOK v0.8.0's pod-delete stage deletes by name and
- * retries, so it sometimes kills the successor a StatefulSet just created under the old pod's name (see
- * `RolloutReport.externalDeletions` in `support/rollout.ts`); the LWS can read Available a moment before the
- * StatefulSet has replaced it. A pod the controllers really lost never comes back and fails the wait.
+ * Waits until the LWS has all N × S pods and none is terminating. Unpatched KWOK v0.8.0 deleted by name from stale
+ * stage jobs, so it sometimes killed the successor a StatefulSet had just created under the old pod's name (see
+ * `RolloutReport.externalDeletions` in `support/rollout.ts`; our build patches that); the LWS can read Available a
+ * moment before the StatefulSet has replaced such a pod. A pod the controllers really lost never comes back and fails
+ * the wait.
  */
 async function waitAllPods(product: Product, name: string, count: number): Promise<void> {
   await eventually(`${name}: all ${count} pods, none terminating`, async () => {

@@ -396,9 +396,11 @@ export interface RolloutReport {
   /**
    * Pods of the new revision deleted by someone other than the controllers, by group index: a deletion with grace
    * period 0 of a pod that had not terminated, or the removal of a pod that was never seen terminating. No product
-   * code deletes that way; KWOK does: its pod-delete stage deletes by *name* without a UID precondition and retries
-   * a delete that found nothing, so it sometimes kills the successor that a StatefulSet just created under the same
-   * name (KWOK v0.8.0). Under a group restart policy such a deletion rightly restarts the group once more.
+   * code deletes that way; unpatched KWOK v0.8.0 does: a stale stage job deletes by *name* without a UID
+   * precondition, so it sometimes killed the successor that a StatefulSet had just created under the same name.
+   * `tests/cluster/build.sh` now builds KWOK with UID preconditions (`tests/cluster/kwok/`), which should leave this
+   * empty; it stays counted for any other deleter. Under a group restart policy such a deletion rightly restarts the
+   * group once more.
    */
   externalDeletions: Map<number, string[]>;
   /**
