@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createClient, type KubeClient } from "../kube/client.ts";
 import { isNotFound } from "../kube/errors.ts";
@@ -75,6 +75,24 @@ const HELP =
 const startedAt = performance.now();
 function log(message: string): void {
   console.error(`[bench +${((performance.now() - startedAt) / 1000).toFixed(0)}s] ${message}`);
+}
+
+/**
+ * Names the control plane a run used: its binary directory, with the KWOK build the `kwok` link there points to
+ * (`tests/cluster/build.sh` builds KWOK patched, under its own cache key).
+ *
+ * @param binDir the cluster's binary directory
+ * @returns e.g. `k8s-v1.37.2-etcd-v3.6.16-kwok-v0.8.0 (kwok-v0.8.0-lws1)`
+ */
+function controlPlaneName(binDir: string): string {
+  let kwok = "";
+  try {
+    kwok = basename(dirname(Deno.realPathSync(join(binDir, "kwok"))));
+  } catch {
+    // no link: an older cache with KWOK in the directory itself
+  }
+  const name = basename(binDir);
+  return kwok && kwok !== name ? `${name} (${kwok})` : name;
 }
 
 async function gitCommit(): Promise<string> {
@@ -295,7 +313,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     durationSeconds: Math.round((performance.now() - startedAt) / 1000),
     machine,
     commit: await gitCommit(),
-    controlPlane: cluster?.state.binDir.split("/").at(-1) ?? "unknown",
+    controlPlane: cluster ? controlPlaneName(cluster.state.binDir) : "unknown",
     configs,
     engine,
     dashboard,
