@@ -44,6 +44,47 @@ import { podRequestsTpus } from "../../api/tpu.ts";
 export const REVISION_MISSING_REQUEUE_MS = 1000;
 
 /**
+ * How long to wait before looking again while pods of a previous worker StatefulSet still hold the names a new one
+ * would create (see {@linkcode previousWorkerPods}).
+ */
+export const PREVIOUS_WORKERS_REQUEUE_MS = 250;
+
+/**
+ * The pods that still hold a name the leader's new worker StatefulSet would create (`<leader>-1 … <leader>-<size-1>`)
+ * and are on their way out: being deleted, or controlled by a StatefulSet named like the leader — which, since the
+ * leader has no worker StatefulSet when this is asked, is a previous one whose pods the garbage collector is about to
+ * delete (a recreated group's leader comes back under the same name, and so does its worker StatefulSet).
+ *
+ * Not in the spec; our choice. Creating the worker StatefulSet while such pods exist makes the StatefulSet
+ * controller's first syncs fail (`object is being deleted: pods "<name>" already exists`) and requeue the
+ * StatefulSet with its per-key backoff; the pods' deletion does not wake it (their owner is the old StatefulSet), so
+ * under a busy kube-controller-manager a recreated group waited minutes after its old workers were gone (benchmark,
+ * raised limits, 2026-11-26). Waiting for the names to be free first costs nothing the StatefulSet would not have
+ * waited for anyway. Pods controlled by something else or by nothing are not waited for (a StatefulSet adopts
+ * orphans; a conflict with another controller's pod is KCM's to report).
+ *
+ * @param leaderPod The leader pod.
+ * @param size The group size (workers are ordinals 1 … size − 1).
+ * @param getPod Reads a pod of the leader's namespace from the store.
+ * @returns The names of the pods to wait for (empty: create now).
+ */
+export function previousWorkerPods(leaderPod: Pod, size: number, getPod: (name: string) => Pod | undefined): string[] {
+  const leader = leaderPod.metadata?.name ?? "";
+  const waiting: string[] = [];
+  for (let ordinal = 1; ordinal < size; ordinal++) {
+    const name = `${leader}-${ordinal}`;
+    const pod = getPod(name);
+    if (pod === undefined) continue;
+    const deleting = pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null;
+    const previous = (pod.metadata?.ownerReferences ?? []).some((o) =>
+      o.controller === true && o.kind === "StatefulSet" && o.name === leader
+    );
+    if (deleting || previous) waiting.push(name);
+  }
+  return waiting;
+}
+
+/**
  * Controller owner reference to a Pod (spec §6.1): `apiVersion: v1`, `kind: Pod`.
  *
  * @param pod The owner (a leader pod).

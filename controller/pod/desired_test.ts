@@ -6,6 +6,7 @@ import {
   desiredWorkerStatefulSet,
   podIdentity,
   podReconcilePlan,
+  previousWorkerPods,
   workerStatefulSetCreatedEvent,
   workerStatefulSetFailedEvent,
 } from "./desired.ts";
@@ -317,4 +318,32 @@ Deno.test("workerStatefulSetCreatedEvent() and workerStatefulSetFailedEvent() wo
     action: "Create",
     note: "Failed to create worker statefulset for leader pod test-1: boom",
   });
+});
+
+Deno.test("previousWorkerPods() waits for the names a new worker StatefulSet would create, held by a previous one", () => {
+  const leader: Pod = { metadata: { name: "web-2", namespace: "ns", uid: "leader-new" } };
+  const stsOwner = (name: string, uid: string) => [{
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    name,
+    uid,
+    controller: true,
+  }];
+  const pods: Record<string, Pod> = {
+    // Controlled by the previous worker sts `web-2` (gone, its pods not yet collected).
+    "web-2-1": { metadata: { name: "web-2-1", ownerReferences: stsOwner("web-2", "old-sts") } },
+    // Being deleted, whoever owns it.
+    "web-2-2": { metadata: { name: "web-2-2", deletionTimestamp: "2026-11-26T00:54:06Z" } },
+    // An orphan: a StatefulSet adopts it, nothing to wait for.
+    "web-2-3": { metadata: { name: "web-2-3" } },
+    // Another StatefulSet's pod that happens to have the name: KCM reports that conflict, we do not wait forever.
+    "web-2-4": { metadata: { name: "web-2-4", ownerReferences: stsOwner("someone-else", "x") } },
+    // Beyond the group size: not a name the new StatefulSet creates.
+    "web-2-5": { metadata: { name: "web-2-5", deletionTimestamp: "2026-11-26T00:54:06Z" } },
+  };
+  const get = (name: string) => pods[name];
+  assert.deepEqual(previousWorkerPods(leader, 5, get), ["web-2-1", "web-2-2"]);
+  assert.deepEqual(previousWorkerPods(leader, 2, get), ["web-2-1"]);
+  assert.deepEqual(previousWorkerPods(leader, 1, get), []);
+  assert.deepEqual(previousWorkerPods(leader, 5, () => undefined), []);
 });

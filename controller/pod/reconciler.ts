@@ -35,12 +35,14 @@ import { isAlreadyExists, isConflict, isNotFound } from "../../kube/errors.ts";
 import { type EventRecorder, objectReference } from "../../kube/events.ts";
 import { LEADER_WORKER_SETS, NODES, PODS, SERVICES, STATEFUL_SETS } from "../../kube/resources.ts";
 import { LWS_NAME_INDEX, type Store } from "../../kube/store.ts";
-import type { PlannedEvent } from "../leaderworkerset/desired.ts";
+import { groupSize, type PlannedEvent } from "../leaderworkerset/desired.ts";
 import { applyRevision, revisionKey, revisionsOf } from "../leaderworkerset/revision.ts";
 import {
   desiredWorkerStatefulSet,
   podIdentity,
   podReconcilePlan,
+  PREVIOUS_WORKERS_REQUEUE_MS,
+  previousWorkerPods,
   REVISION_MISSING_REQUEUE_MS,
   workerStatefulSetCreatedEvent,
   workerStatefulSetFailedEvent,
@@ -163,6 +165,17 @@ export async function reconcilePod(key: ObjectKey, ctx: PodContext, info: Reconc
     undefined,
   );
   if (revision === undefined) return { requeueAfterMs: REVISION_MISSING_REQUEUE_MS };
+  const revised = applyRevision(lws, revision);
+  // Not in the spec: let a previous worker sts's pods go before creating one under their names.
+  const previous = previousWorkerPods(pod, groupSize(revised), (name) => ctx.stores.pods.get(key.namespace, name));
+  if (previous.length > 0) {
+    log.debug("Waiting for {count} pods of a previous worker statefulset of {namespace}/{name} to go ({first})", {
+      ...key,
+      count: previous.length,
+      first: previous[0],
+    });
+    return { requeueAfterMs: PREVIOUS_WORKERS_REQUEUE_MS };
+  }
 
   const placement = exclusivePlacementStep(lws, pod); // 14.
   if (placement.action === "waitForScheduling") return "awaitChange";
@@ -173,7 +186,7 @@ export async function reconcilePod(key: ObjectKey, ctx: PodContext, info: Reconc
     if ("error" in value) throw new Error(value.error);
     leaderNodeTopologyValue = value.value;
   }
-  const sts = desiredWorkerStatefulSet(pod, lws, applyRevision(lws, revision), { leaderNodeTopologyValue }); // 13., 15.
+  const sts = desiredWorkerStatefulSet(pod, lws, revised, { leaderNodeTopologyValue }); // 13., 15.
   try {
     await ctx.client.create(STATEFUL_SETS, sts, { fieldManager: FIELD_MANAGER, signal }); // 16.
   } catch (err) {

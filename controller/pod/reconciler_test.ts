@@ -176,6 +176,22 @@ Deno.test("reconcilePod() waits for the revision, and never touches an existing 
     assert.deepEqual(await run("test-0"), { requeueAfterMs: 1000 });
     assert.deepEqual(client.calls, []);
   });
+  await t.step("pods of a previous worker sts still hold the names: requeue, create once they are gone", async () => {
+    const old: Pod = {
+      metadata: {
+        name: "test-0-1",
+        namespace: "ns",
+        uid: "old-worker",
+        ownerReferences: [{ apiVersion: "apps/v1", kind: "StatefulSet", name: "test-0", uid: "old", controller: true }],
+      },
+    };
+    const { client, pods, run } = setup({ pods: [leader(), old] });
+    assert.deepEqual(await run("test-0"), { requeueAfterMs: 250 });
+    assert.deepEqual(client.calls, []);
+    pods.writer.apply({ type: "delete", object: old });
+    assert.equal(await run("test-0"), "awaitChange");
+    assert.equal(client.of("create", "statefulsets").length, 1);
+  });
   await t.step("worker sts exists", async () => {
     const { client, run } = setup({ pods: [leader()], statefulSets: [WORKER_STS] });
     assert.equal(await run("test-0"), "awaitChange");
