@@ -195,7 +195,7 @@ Deno.test("the JSON API serves the same view models as the pages", async (t) => 
   });
 });
 
-/** Fails pod (group, worker) of `default/demo` the way KWOK's failure stage does, then replaces it (new UID). */
+/** Fails pod (group, worker) of `default/demo` the way the lws-pod-fail KWOK stage does, then replaces it (new UID). */
 function failAndReplace(
   source: MemoryDashboardSource,
   group: number,

@@ -46,7 +46,7 @@ async function apply(cluster: TestCluster, namespace: string, lws: LeaderWorkerS
 }
 
 /**
- * Labels a Running pod for KWOK's failure stage (Failed 1–2 s later) and returns its UID. Unlike
+ * Labels a Running pod for the lws-pod-fail KWOK stage (Failed 1–2 s later) and returns its UID. Unlike
  * `cluster.failPod`, it does not `kubectl wait` for phase Failed: the pod is replaced within about a second of
  * failing (with its whole group under RecreateGroupOnPodRestart), and on a loaded machine that wait starts too late
  * and sees the replacement or nothing. The dashboard's failure record is what the test asserts instead.
@@ -161,7 +161,7 @@ clusterTest(
           const pod = "fail-none-0-1";
           const since = Date.now();
           const uid = await failThroughKwok(cluster, namespace, pod);
-          const failure = /^W1 failed \d+[sm] ago: containerFailed, exit 1( — pod replaced)?$/;
+          const failure = /^W1 failed \d+[sm] ago: Error, exit 1( — pod replaced)?$/;
           const shown = await waitForSnapshot(
             page,
             `${pod}'s failure on its cell and group, with the warning badge`,
@@ -172,7 +172,7 @@ clusterTest(
           );
           timings.push(
             `failure shown on the cell, the group and the badge ${shown.at - since} ms after the pod was labelled ` +
-              `for KWOK's failure stage (which fails it after 1-2 s): ${describe(shown)}`,
+              `for the lws-pod-fail KWOK stage (which fails it after 1-2 s): ${describe(shown)}`,
           );
           // The StatefulSet deletes the Failed pod and creates it again: the cell is Ready, the failure stays.
           const back = await waitForSnapshot(
@@ -181,7 +181,7 @@ clusterTest(
             (s) =>
               allReady(s, 2) && s.pills.includes("1 group failed recently") &&
               /^failed \d+[sm] ago$/.test(cell(s, pod)?.failure ?? "") &&
-              /^W1 failed \d+[sm] ago: containerFailed, exit 1 — pod replaced$/.test(s.groups[0]?.failure ?? ""),
+              /^W1 failed \d+[sm] ago: Error, exit 1 — pod replaced$/.test(s.groups[0]?.failure ?? ""),
             { since: shown.at, timeoutMs: 60_000 },
           );
           const record = (await recording(page)).filter((s) => s.at >= since);
@@ -199,13 +199,13 @@ clusterTest(
           await row.first().waitFor();
           assert.equal(await row.count(), 1, "one failure listed");
           const listed = (await row.first().textContent() ?? "").replace(/\s+/g, " ");
-          for (const part of ["#0", pod, "failed", "containerFailed", "1", "pod replaced"]) {
+          for (const part of ["#0", pod, "failed", "Error", "1", "pod replaced"]) {
             assert.ok(listed.includes(part), `the failures list shows ${part}: ${listed}`);
           }
           const api: { failures: Record<string, unknown>[] } =
             await (await fetch(`${url}/api/lws/${namespace}/${lws}/failures`)).json();
           const fields = api.failures.map((f) => [f.group, f.worker, f.kind, f.reason, f.exitCode, f.outcome]);
-          assert.deepEqual(fields, [[0, 1, "failed", "containerFailed", 1, "pod replaced"]]);
+          assert.deepEqual(fields, [[0, 1, "failed", "Error", 1, "pod replaced"]]);
           // The API server agrees: the pod of that name is a new one, the labelled one is gone.
           const current = await cluster.kubectlOk(["get", "pod", pod, "-o", "jsonpath={.metadata.uid}"], { namespace });
           assert.notEqual(current.trim(), uid, `${pod} was replaced`);
@@ -239,7 +239,7 @@ clusterTest(
           (s) =>
             allReady(s, 2) && s.pills.includes("1 group recreated") &&
             (s.groups[1]?.flags.some((f) => /^recreated \d+s ago$/.test(f)) ?? false) &&
-            /^W2 failed \d+[sm] ago: containerFailed, exit 1 — group recreated$/.test(s.groups[1]?.failure ?? "") &&
+            /^W2 failed \d+[sm] ago: Error, exit 1 — group recreated$/.test(s.groups[1]?.failure ?? "") &&
             /^failed \d+[sm] ago$/.test(cell(s, pod)?.failure ?? ""),
           { since: noticed.at },
         );

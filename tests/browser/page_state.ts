@@ -35,7 +35,7 @@ export interface GroupSnapshot {
   revision: string;
   /** The row's flags (`queued`, `held`, `surge`, `recreated 12s ago`, …). */
   flags: string[];
-  /** The row's recorded failure line (`W1 failed 12s ago: containerFailed, exit 1 — pod replaced`), or `""`. */
+  /** The row's recorded failure line (`W1 failed 12s ago: Error, exit 1 — pod replaced`), or `""`. */
   failure: string;
   /** Its cells, leader first. */
   cells: CellSnapshot[];

@@ -81,7 +81,7 @@ export interface TestCluster {
    * fresh watch cache whether or not etcd was compacted. Local cluster only.
    */
   compactEtcd(): Promise<void>;
-  /** Labels a pod for KWOK's failure stage and waits until its phase is Failed (the pod must become Running). */
+  /** Labels a pod for the lws-pod-fail KWOK stage and waits until its phase is Failed (the pod must become Running). */
   failPod(namespace: string, name: string): Promise<void>;
   /** Labels a Running pod for our restart stage and waits until every container's restartCount went up by one. */
   restartContainers(namespace: string, name: string): Promise<void>;
