@@ -16,5 +16,8 @@ cleanup() { deno task cluster:down || true; }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-deno task cluster:up
+# Every sample is applied at once. The subgroup samples place each subgroup exclusively in one rack and ask 4 TPUs per
+# pod; with the default 8 TPUs per node, a leader that lands in a rack whose TPUs the other samples took strands its
+# subgroup's worker (no gang scheduling in the demo). 16 per node leaves room whatever the scheduler picks.
+deno task cluster:up --tpus-per-node 16
 deno task demo
