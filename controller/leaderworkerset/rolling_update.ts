@@ -22,6 +22,7 @@ import {
 import { goAtoi } from "../../api/go_strconv.ts";
 import { leaderPodName, scaleIntOrPercent, workerStatefulSetName } from "../../api/naming.ts";
 import type { LeaderWorkerSet } from "../../api/types.ts";
+import { isDeleting } from "../../kube/meta.ts";
 import type { PlannedEvent } from "./desired.ts";
 
 /** The rollout numbers of an LWS (spec §7.4 "Derived"), all scaled against `N`. */
@@ -130,11 +131,6 @@ export interface ReplicaStatesOptions {
   leaderPods: readonly Pod[];
   /** StatefulSets with label `name=<lws>` (the leader sts, which has no group-index label, is skipped). */
   statefulSets: readonly StatefulSet[];
-}
-
-/** Whether an object is being deleted (`metadata.deletionTimestamp` set). */
-function isDeleting(object: { metadata?: { deletionTimestamp?: string | null } }): boolean {
-  return object.metadata?.deletionTimestamp !== undefined && object.metadata.deletionTimestamp !== null;
 }
 
 /**

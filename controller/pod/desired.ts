@@ -30,6 +30,7 @@ import {
   LABEL_WORKER_INDEX,
 } from "../../api/constants.ts";
 import type { LeaderWorkerSet } from "../../api/types.ts";
+import { controllerOf, isDeleting } from "../../kube/meta.ts";
 import {
   groupSize,
   type PlannedEvent,
@@ -75,11 +76,8 @@ export function previousWorkerPods(leaderPod: Pod, size: number, getPod: (name: 
     const name = `${leader}-${ordinal}`;
     const pod = getPod(name);
     if (pod === undefined) continue;
-    const deleting = pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null;
-    const previous = (pod.metadata?.ownerReferences ?? []).some((o) =>
-      o.controller === true && o.kind === "StatefulSet" && o.name === leader
-    );
-    if (deleting || previous) waiting.push(name);
+    const owner = controllerOf(pod);
+    if (isDeleting(pod) || (owner?.kind === "StatefulSet" && owner.name === leader)) waiting.push(name);
   }
   return waiting;
 }
@@ -320,7 +318,7 @@ export function podReconcilePlan(pod: Pod, lws: LeaderWorkerSet, options: PodRec
       },
     };
   }
-  if (pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null) {
+  if (isDeleting(pod)) {
     return { action: "stop", reason: "leaderDeleting" };
   }
   const plan: Extract<PodReconcilePlan, { action: "reconcile" }> = {

@@ -7,7 +7,6 @@
  */
 import type { StatefulSet } from "kubernetes-types/apps/v1.d.ts";
 import type { Pod } from "kubernetes-types/core/v1.d.ts";
-import type { OwnerReference } from "kubernetes-types/meta/v1.d.ts";
 import {
   ANNOTATION_EXPERIMENTAL_RECREATE_GROUP_AFTER_START,
   EVENT_ACTION_DELETE,
@@ -18,6 +17,7 @@ import {
 } from "../../api/constants.ts";
 import { parseParentAndOrdinal } from "../../api/naming.ts";
 import type { LeaderWorkerSet } from "../../api/types.ts";
+import { controllerOf, isDeleting } from "../../kube/meta.ts";
 import { groupSize, type PlannedEvent } from "../leaderworkerset/desired.ts";
 import { revisionKeyOf } from "../leaderworkerset/rolling_update.ts";
 
@@ -52,10 +52,6 @@ export interface RestartLookups {
   ownerStatefulSetName?: string;
 }
 
-function controllerOf(object: { metadata?: { ownerReferences?: OwnerReference[] } }): OwnerReference | undefined {
-  return object.metadata?.ownerReferences?.find((ref) => ref.controller === true);
-}
-
 function isLeaderPod(pod: Pod): boolean {
   return pod.metadata?.labels?.[LABEL_WORKER_INDEX] === "0";
 }
@@ -82,7 +78,7 @@ export function restartLookups(pod: Pod): RestartLookups {
  * @returns Whether the pod triggers a group restart.
  */
 export function restartTriggered(pod: Pod): boolean {
-  if (pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null) return true;
+  if (isDeleting(pod)) return true;
   const phase = pod.status?.phase;
   if (phase !== "Running" && phase !== "Pending") return false;
   return [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])]
@@ -146,7 +142,7 @@ export function restartPolicyDecision(pod: Pod, inputs: RestartPolicyInputs): Re
     if (!belongsToLeader(pod, leader, inputs.workerStatefulSet)) return { action: "none" };
   }
 
-  if (leader.metadata?.deletionTimestamp !== undefined && leader.metadata.deletionTimestamp !== null) {
+  if (isDeleting(leader)) {
     return { action: "alreadyDeleting", leader };
   }
   const eventNote = `Worker pod ${pod.metadata?.name ?? ""} failed, deleted leader pod ${
