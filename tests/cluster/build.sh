@@ -27,6 +27,14 @@ volcano_crds=(scheduling.volcano.sh_podgroups.yaml scheduling.volcano.sh_queues.
   nodeinfo.volcano.sh_numatopologies.yaml)
 
 log() { printf '[cluster:build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# Points the control-plane directory at the binaries cached under their own keys (cheap: done on every run, so a
+# changed VOLCANO_VERSION or KWOK_PATCH takes effect without rebuilding the rest).
+link_own_keys() {
+  ln -sfn "$vbin/vc-scheduler" "$bin/vc-scheduler"
+  ln -sfn "$vbin/crds" "$bin/volcano-crds"
+  ln -sfn "$kbin/kwok" "$bin/kwok"
+  ln -sfn "$kbin/kwokctl" "$bin/kwokctl"
+}
 
 missing=()
 for b in "${want[@]}"; do [ -x "$bin/$b" ] || missing+=("$b"); done
@@ -34,11 +42,7 @@ for b in "${want[@]}"; do [ -x "$bin/$b" ] || missing+=("$b"); done
 for b in kwok kwokctl; do [ -x "$kbin/$b" ] || missing+=("$b ($KWOK_PATCH)"); done
 for c in "${volcano_crds[@]}"; do [ -f "$vbin/crds/$c" ] || missing+=("volcano-crds/$c"); done
 if [ ${#missing[@]} -eq 0 ]; then
-  # The links are cheap: (re)point them, so a changed VOLCANO_VERSION takes effect without a rebuild of the rest.
-  ln -sfn "$vbin/vc-scheduler" "$bin/vc-scheduler"
-  ln -sfn "$vbin/crds" "$bin/volcano-crds"
-  ln -sfn "$kbin/kwok" "$bin/kwok"
-  ln -sfn "$kbin/kwokctl" "$bin/kwokctl"
+  link_own_keys
   log "cached: $bin (volcano: $vbin, kwok: $kbin)"
   echo "$bin"
   exit 0
@@ -155,8 +159,6 @@ if [ ! -x "$kbin/kwok" ] || [ ! -x "$kbin/kwokctl" ]; then
   (cd "$kdir" && run_step "kwok" go build -trimpath -ldflags "-s -w" -o "$kbin/kwok" ./cmd/kwok >&2)
   (cd "$kdir" && run_step "kwokctl" go build -trimpath -ldflags "-s -w" -o "$kbin/kwokctl" ./cmd/kwokctl >&2)
 fi
-ln -sfn "$kbin/kwok" "$bin/kwok"
-ln -sfn "$kbin/kwokctl" "$bin/kwokctl"
 
 # --- Volcano: vc-scheduler only (it creates the default Queue and writes PodGroup status itself; the
 # controller-manager is not needed for PodGroups made by someone else). Volcano pins Kubernetes libraries with
@@ -196,8 +198,7 @@ GO
     install -m 0644 "$vc_src/installer/helm/chart/volcano/crd/bases/$c" "$vbin/crds/$c"
   done
 fi
-ln -sfn "$vbin/vc-scheduler" "$bin/vc-scheduler"
-ln -sfn "$vbin/crds" "$bin/volcano-crds"
+link_own_keys
 
 for b in "${want[@]}" vc-scheduler kwok kwokctl; do [ -x "$bin/$b" ] || { log "build finished but $b is missing"; exit 1; }; done
 log "done: $bin"
